@@ -1,0 +1,7 @@
+{#- Number of ids in a comma-separated list; 0 for NULL (the spec's own formula). -#}
+{% macro list_length(list_column) -%}
+    case
+        when {{ list_column }} is null or {{ list_column }} = '' then 0
+        else {{ dbt.length(list_column) }} - {{ dbt.length(dbt.replace(list_column, "','", "''")) }} + 1
+    end
+{%- endmacro %}

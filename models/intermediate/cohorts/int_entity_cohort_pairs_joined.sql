@@ -1,0 +1,99 @@
+-- One row per entity and cohort pair: every trial pair and purchase pair of an
+-- attributed user, repeated at each level where the user has an entity, with
+-- the user's country. Grain: (entity_type, entity_id, cohort_date,
+-- distinct_id, product_id, pair_type).
+
+with
+
+trial_pairs as (
+
+    select * from {{ ref('int_trial_pairs_matched') }}
+
+),
+
+purchase_pairs as (
+
+    select * from {{ ref('int_purchase_pairs_matched') }}
+
+),
+
+user_entities as (
+
+    select * from {{ ref('int_user_entities_unpivoted') }}
+
+),
+
+cohort_pairs as (
+
+    select
+        distinct_id,
+        product_id,
+        cohort_date,
+        'trial' as pair_type,
+        is_post_trial,
+        is_converted,
+        is_refunded,
+        conversion_revenue_usd as revenue_usd,
+        refund_usd,
+        has_product_metrics,
+        trial_conversion_rate,
+        trial_converted_to_refund_rate,
+        cast(null as {{ type_double() }}) as initial_purchase_to_refund_rate,
+        current_value_usd
+    from trial_pairs
+
+    union all
+
+    select
+        distinct_id,
+        product_id,
+        cohort_date,
+        'purchase' as pair_type,
+        false as is_post_trial,
+        false as is_converted,
+        is_refunded,
+        purchase_revenue_usd as revenue_usd,
+        refund_usd,
+        has_product_metrics,
+        cast(null as {{ type_double() }}) as trial_conversion_rate,
+        cast(null as {{ type_double() }}) as trial_converted_to_refund_rate,
+        initial_purchase_to_refund_rate,
+        current_value_usd
+    from purchase_pairs
+
+),
+
+joined as (
+
+    select
+        -- keys
+        user_entities.entity_type,
+        user_entities.entity_id,
+        cohort_pairs.cohort_date,
+        user_entities.country_code,
+        cohort_pairs.distinct_id,
+        cohort_pairs.product_id,
+        cohort_pairs.pair_type,
+
+        -- lifecycle
+        cohort_pairs.is_post_trial,
+        cohort_pairs.is_converted,
+        cohort_pairs.is_refunded,
+
+        -- money
+        cohort_pairs.revenue_usd,
+        cohort_pairs.refund_usd,
+
+        -- value estimates
+        cohort_pairs.has_product_metrics,
+        cohort_pairs.trial_conversion_rate,
+        cohort_pairs.trial_converted_to_refund_rate,
+        cohort_pairs.initial_purchase_to_refund_rate,
+        cohort_pairs.current_value_usd
+    from cohort_pairs
+    inner join user_entities
+        on cohort_pairs.distinct_id = user_entities.distinct_id
+
+)
+
+select * from joined

@@ -1,0 +1,15 @@
+-- One row per entity and cohort day with at least one trial or purchase pair: the overall cohort (all countries).
+-- User lists, counts, estimated rates and money of metric-contract §4–§5,
+-- from the row's own cohort (macros/cohorts/aggregate_entity_cohorts.sql).
+
+with
+
+entity_cohort_pairs as (
+
+    select * from {{ ref('int_entity_cohort_pairs_joined') }}
+
+),
+
+{{ aggregate_entity_cohorts('entity_cohort_pairs', ['entity_type', 'entity_id', 'cohort_date']) }}
+
+select * from cohorts_aggregated

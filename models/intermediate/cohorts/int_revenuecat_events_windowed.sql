@@ -1,0 +1,49 @@
+-- One row per event of the cohort event types, up to the end of as_of_date
+-- (later events are ignored, metric-contract §1), for attributed users only.
+-- Flags the refunds (metric-contract §4).
+
+with
+
+events as (
+
+    select * from {{ ref('stg_mixpanel__mixpanel_event') }}
+
+),
+
+users as (
+
+    select distinct_id from {{ ref('int_users_attributed') }}
+
+),
+
+reporting_window as (
+
+    select * from {{ ref('int_reporting_window_resolved') }}
+
+),
+
+windowed as (
+
+    select
+        events.event_uuid,
+        events.distinct_id,
+        events.event_name,
+        events.event_time,
+        events.event_date,
+        events.product_id,
+        events.revenue_usd,
+        {{ is_refund_event('events.event_name', 'events.revenue_usd') }} as is_refund
+    from events
+    inner join users
+        on events.distinct_id = users.distinct_id
+    cross join reporting_window
+    where
+        events.event_date <= reporting_window.as_of_date
+        and (
+            events.event_name in ('RC Trial started', 'RC Trial converted', 'RC Initial purchase')
+            or {{ is_refund_event('events.event_name', 'events.revenue_usd') }}
+        )
+
+)
+
+select * from windowed

@@ -1,0 +1,68 @@
+-- Every source row of ad_performance_daily_country, cast and renamed, with the
+-- reason it is rejected (NULL when kept). Same rules as the daily table.
+
+with
+
+source as (
+
+    select * from {{ source('meta_ads', 'ad_performance_daily_country') }}
+
+),
+
+renamed as (
+
+    select
+        -- keys
+        cast(ad_id as {{ dbt.type_string() }}) as ad_id,
+        cast(date as date) as report_date,
+        cast(country as {{ dbt.type_string() }}) as meta_country,
+
+        -- measures
+        cast(spend as {{ type_double() }}) as spend_usd,
+        cast(impressions as {{ dbt.type_bigint() }}) as impressions,
+        cast(clicks as {{ dbt.type_bigint() }}) as clicks,
+        cast(meta_trials as {{ dbt.type_bigint() }}) as meta_trials,
+        cast(meta_purchases as {{ dbt.type_bigint() }}) as meta_purchases
+
+    from source
+
+),
+
+numbered as (
+
+    select
+        *,
+        row_number() over (
+            partition by
+                ad_id, report_date, meta_country,
+                spend_usd, impressions, clicks, meta_trials, meta_purchases
+            order by ad_id
+        ) as copy_number
+    from renamed
+
+),
+
+flagged as (
+
+    select
+        ad_id,
+        report_date,
+        meta_country,
+        spend_usd,
+        impressions,
+        clicks,
+        meta_trials,
+        meta_purchases,
+        case
+            when ad_id is null or ad_id = '' or report_date is null then 'null_key'
+            when
+                spend_usd < 0 or impressions < 0 or clicks < 0
+                or meta_trials < 0 or meta_purchases < 0
+                then 'negative_measure'
+            when copy_number > 1 then 'exact_duplicate'
+        end as reject_reason
+    from numbered
+
+)
+
+select * from flagged

@@ -1,0 +1,1 @@
+"""Python side of the ad-precompute dbt project: sample data, pipeline runner, validation."""
