@@ -84,8 +84,10 @@ Where the contract is silent this module takes the most literal reading:
 * Lists are sorted with DuckDB's default (binary / code-point) ordering.
 * ``daily_metrics`` clips [start, end] to [start_date, as_of_date]; an empty
   clipped range returns ``[]``. ``range_totals`` adds up the daily rows of the
-  clipped range (a non-existent breakdown row contributes nothing); its
-  ``estimated_roas`` is recomputed from the totals (0 when spend is 0).
+  clipped range (a non-existent breakdown row contributes nothing), so a user
+  with trials on two days counts twice (``SUM(mixpanel_trial_count)`` as in the
+  spec's range query); its ``estimated_roas`` is recomputed from the totals
+  (0 when spend is 0).
 * Values are not rounded (money and rates are Python floats).
 """
 
@@ -214,9 +216,12 @@ meta AS (
         sum(a.clicks) AS clicks,
         sum(a.meta_trials) AS meta_trials,
         sum(a.meta_purchases) AS meta_purchases
-    FROM {V}apd AS a, params
-    WHERE a.ad_id IN (SELECT ad_id FROM entity_ads)
-      AND a.date BETWEEN params.d0 AND params.d1
+    FROM (
+        SELECT DISTINCT r.*                       -- exact duplicate Meta rows are one
+        FROM {V}apd AS r, params
+        WHERE r.ad_id IN (SELECT ad_id FROM entity_ads)
+          AND r.date BETWEEN params.d0 AND params.d1
+    ) AS a
     GROUP BY a.date
 )"""
 
@@ -230,12 +235,15 @@ meta AS (
         sum(a.clicks) AS clicks,
         sum(a.meta_trials) AS meta_trials,
         sum(a.meta_purchases) AS meta_purchases
-    FROM {V}apdc AS a
+    FROM (
+        SELECT DISTINCT r.*                       -- exact duplicate Meta rows are one
+        FROM {V}apdc AS r, params
+        WHERE r.ad_id IN (SELECT ad_id FROM entity_ads)
+          AND r.date BETWEEN params.d0 AND params.d1
+    ) AS a
     LEFT JOIN {V}cmap AS c ON c.meta_country = a.country
     CROSS JOIN params
-    WHERE a.ad_id IN (SELECT ad_id FROM entity_ads)
-      AND a.date BETWEEN params.d0 AND params.d1
-      AND coalesce(c.country_code, 'ZZ') = params.cc
+    WHERE coalesce(c.country_code, 'ZZ') = params.cc
     GROUP BY a.date
 )"""
 
@@ -359,6 +367,13 @@ purchase_refunds AS (
      AND r.product_id = pp.product_id
      AND r.event_time >= pp.purchase_time
 ),
+-- The cohort's user_product_metrics rows (exact duplicates are one).
+upm AS MATERIALIZED (
+    SELECT DISTINCT m.*
+    FROM {V}upm AS m
+    WHERE m.distinct_id IN (SELECT distinct_id FROM trial_pairs
+                            UNION SELECT distinct_id FROM purchase_pairs)
+),
 -- Per-day aggregates.
 trial_agg AS (
     SELECT t.date,
@@ -366,7 +381,7 @@ trial_agg AS (
            string_agg(DISTINCT t.distinct_id, ',' ORDER BY t.distinct_id) AS trial_user_ids,
            avg(m.trial_conversion_rate) AS trial_conversion_rate_estimated
     FROM trial_pairs AS t
-    LEFT JOIN {V}upm AS m ON m.distinct_id = t.distinct_id AND m.product_id = t.product_id
+    LEFT JOIN upm AS m ON m.distinct_id = t.distinct_id AND m.product_id = t.product_id
     GROUP BY t.date
 ),
 converted_agg AS (
@@ -376,7 +391,7 @@ converted_agg AS (
            avg(m.trial_converted_to_refund_rate) AS trial_refund_rate_estimated,
            sum(cp.conversion_revenue) AS conversion_revenue
     FROM converted_pairs AS cp
-    LEFT JOIN {V}upm AS m ON m.distinct_id = cp.distinct_id AND m.product_id = cp.product_id
+    LEFT JOIN upm AS m ON m.distinct_id = cp.distinct_id AND m.product_id = cp.product_id
     GROUP BY cp.date
 ),
 trial_refund_agg AS (
@@ -393,7 +408,7 @@ purchase_agg AS (
            avg(m.initial_purchase_to_refund_rate) AS purchase_refund_rate_estimated,
            sum(pp.purchase_revenue) AS purchase_revenue
     FROM purchase_pairs AS pp
-    LEFT JOIN {V}upm AS m ON m.distinct_id = pp.distinct_id AND m.product_id = pp.product_id
+    LEFT JOIN upm AS m ON m.distinct_id = pp.distinct_id AND m.product_id = pp.product_id
     GROUP BY pp.date
 ),
 purchase_refund_agg AS (
@@ -418,7 +433,7 @@ estimated_revenue AS (  -- distinct (user, product) of trial ∪ purchase pairs 
         UNION
         SELECT date, distinct_id, product_id FROM purchase_pairs
     ) AS pr
-    JOIN {V}upm AS m ON m.distinct_id = pr.distinct_id AND m.product_id = pr.product_id
+    JOIN upm AS m ON m.distinct_id = pr.distinct_id AND m.product_id = pr.product_id
     GROUP BY pr.date
 ),
 base AS (
@@ -649,10 +664,11 @@ class OnDemandMetrics:
                     CAST(meta_trials AS BIGINT) AS meta_trials,
                     CAST(meta_purchases AS BIGINT) AS meta_purchases
                 FROM {rel}""")
-            # Rejected: any negative measure (whole row). Exact duplicates: one row.
+            # Rejected: any negative measure (whole row). Exact duplicates are
+            # collapsed in the queries, after pruning to the entity's ads.
             self.con.execute(f"""
                 CREATE OR REPLACE TEMP VIEW {V}{name} AS
-                SELECT DISTINCT
+                SELECT
                     date, NULLIF(ad_id, '') AS ad_id, {'country,' if with_country else ''}
                     spend, impressions, clicks, meta_trials, meta_purchases
                 FROM {V}raw_{name}
@@ -710,7 +726,7 @@ class OnDemandMetrics:
         rel, _ = src["user_product_metrics"]
         self.con.execute(f"""
             CREATE OR REPLACE TEMP VIEW {V}upm AS
-            SELECT DISTINCT
+            SELECT
                 CAST(distinct_id AS VARCHAR) AS distinct_id,
                 CAST(product_id AS VARCHAR) AS product_id,
                 CAST(trial_conversion_rate AS DOUBLE) AS trial_conversion_rate,

@@ -49,7 +49,7 @@ user_lists as (
 
 ),
 
--- distinct (user, product) pairs of trial ∪ purchase pairs, for estimated revenue
+-- distinct (user, product) pairs of trial ∪ purchase pairs, for estimated revenue and refunds
 product_values as (
 
     select
@@ -57,7 +57,8 @@ product_values as (
         distinct_id,
         product_id,
         max(case when has_product_metrics then 1 else 0 end) as has_product_metrics,
-        max(current_value_usd) as current_value_usd
+        max(current_value_usd) as current_value_usd,
+        max(product_day_refund_usd) as refund_usd
     from {{ pairs_relation }}
     group by {{ grain }}, distinct_id, product_id
 
@@ -69,7 +70,9 @@ product_value_totals as (
         {{ grain }},
         count(*) as cohort_pairs,
         sum(1 - has_product_metrics) as cohort_pairs_without_metrics,
-        coalesce(sum(case when has_product_metrics = 1 then current_value_usd end), 0) as estimated_revenue_usd
+        coalesce(sum(case when has_product_metrics = 1 then current_value_usd end), 0) as estimated_revenue_usd,
+        -- each refund event once, even when it refunds a trial and a purchase pair
+        sum(refund_usd) as actual_refunds_usd
     from product_values
     group by {{ grain }}
 
@@ -95,14 +98,7 @@ pair_totals as (
                 when pair_type = 'purchase' then revenue_usd
                 else 0
             end
-        ) as actual_revenue_usd,
-        sum(
-            case
-                when pair_type = 'trial' and is_converted and is_refunded then refund_usd
-                when pair_type = 'purchase' and is_refunded then refund_usd
-                else 0
-            end
-        ) as actual_refunds_usd
+        ) as actual_revenue_usd
     from {{ pairs_relation }}
     group by {{ grain }}
 
@@ -128,7 +124,7 @@ cohorts_aggregated as (
 
         -- money
         pair_totals.actual_revenue_usd,
-        pair_totals.actual_refunds_usd,
+        product_value_totals.actual_refunds_usd,
         product_value_totals.estimated_revenue_usd,
 
         -- quality inputs

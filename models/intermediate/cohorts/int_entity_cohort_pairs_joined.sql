@@ -1,6 +1,7 @@
 -- One row per entity and cohort pair: every trial pair and purchase pair of an
 -- attributed user, repeated at each level where the user has an entity, with
--- the user's country. Grain: (entity_type, entity_id, cohort_date,
+-- the user's country and the refund money of the pair's product and day.
+-- Grain: (entity_type, entity_id, cohort_date,
 -- distinct_id, product_id, pair_type).
 
 with
@@ -20,6 +21,12 @@ purchase_pairs as (
 user_entities as (
 
     select * from {{ ref('int_user_entities_unpivoted') }}
+
+),
+
+product_day_refunds as (
+
+    select * from {{ ref('int_cohort_refunds_unioned') }}
 
 ),
 
@@ -83,6 +90,8 @@ joined as (
         -- money
         cohort_pairs.revenue_usd,
         cohort_pairs.refund_usd,
+        -- refunds of the user's product and day, each refund event once
+        coalesce(product_day_refunds.refund_usd, 0) as product_day_refund_usd,
 
         -- value estimates
         cohort_pairs.has_product_metrics,
@@ -93,6 +102,11 @@ joined as (
     from cohort_pairs
     inner join user_entities
         on cohort_pairs.distinct_id = user_entities.distinct_id
+    left join product_day_refunds
+        on
+            cohort_pairs.distinct_id = product_day_refunds.distinct_id
+            and cohort_pairs.product_id = product_day_refunds.product_id
+            and cohort_pairs.cohort_date = product_day_refunds.cohort_date
 
 )
 

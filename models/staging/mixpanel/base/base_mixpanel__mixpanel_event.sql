@@ -35,7 +35,7 @@ numbered as (
         *,
         row_number() over (
             partition by event_uuid, event_name, distinct_id, event_time
-            order by product_id, revenue_usd
+            order by product_id nulls last, revenue_usd nulls last
         ) as delivery_number
     from renamed
 

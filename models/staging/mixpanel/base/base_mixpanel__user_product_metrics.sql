@@ -51,6 +51,7 @@ flagged as (
         current_value_usd,
         coalesce(
             {{ distinct_id_reject_reason('distinct_id') }},
+            case when product_id is null or product_id = '' then 'null_product_id' end,
             case when copy_number > 1 then 'exact_duplicate' end
         ) as reject_reason
     from numbered

@@ -1,0 +1,93 @@
+-- One row per source row that is not used, with the reason (metric-contract
+-- §2: nothing is dropped silently). Reasons:
+--   null_key, negative_measure, exact_duplicate        Meta rows / mapping rows
+--   null_distinct_id, empty_distinct_id,
+--   comma_in_distinct_id, exact_duplicate,
+--   duplicate_delivery                                 Mixpanel rows
+--   outside_reporting_window                           Meta rows before start_date / after as_of_date
+--   after_as_of_date                                   events after the end of as_of_date
+-- Every source row is in its stg_ model or here, and only once in stg_.
+
+{% set rejected_sources = [
+    ('ad_performance_daily', 'base_meta_ads__ad_performance_daily',
+        ['ad_id', 'report_date', 'spend_usd', 'impressions', 'clicks', 'meta_trials', 'meta_purchases']),
+    ('ad_performance_daily_country', 'base_meta_ads__ad_performance_daily_country',
+        ['ad_id', 'report_date', 'meta_country', 'spend_usd', 'impressions', 'clicks', 'meta_trials', 'meta_purchases']),
+    ('id_hierarchy_mapping', 'base_meta_ads__id_hierarchy_mapping',
+        ['ad_id', 'adset_id', 'campaign_id']),
+    ('mixpanel_user', 'base_mixpanel__mixpanel_user',
+        ['distinct_id', 'abi_campaign_id', 'abi_adset_id', 'abi_ad_id', 'has_abi_attribution', 'country']),
+    ('mixpanel_event', 'base_mixpanel__mixpanel_event',
+        ['event_uuid', 'distinct_id', 'event_name', 'event_time', 'product_id', 'revenue_usd']),
+    ('user_product_metrics', 'base_mixpanel__user_product_metrics',
+        ['distinct_id', 'product_id', 'trial_conversion_rate', 'trial_converted_to_refund_rate',
+         'initial_purchase_to_refund_rate', 'current_value_usd']),
+] %}
+
+with
+
+reporting_window as (
+
+    select * from {{ ref('int_reporting_window_resolved') }}
+
+),
+
+{% for source_table, base_model, columns in rejected_sources %}
+{{ source_table }}_rejected as (
+
+    select
+        '{{ source_table }}' as source_table,
+        reject_reason,
+        {{ describe_record(columns) }} as source_record
+    from {{ ref(base_model) }}
+    where reject_reason is not null
+
+),
+{% endfor %}
+
+{% for source_table, staging_model, columns in [
+    ('ad_performance_daily', 'stg_meta_ads__ad_performance_daily', rejected_sources[0][2]),
+    ('ad_performance_daily_country', 'stg_meta_ads__ad_performance_daily_country', rejected_sources[1][2]),
+] %}
+{{ source_table }}_outside_window as (
+
+    select
+        '{{ source_table }}' as source_table,
+        'outside_reporting_window' as reject_reason,
+        {{ describe_record(columns) }} as source_record
+    from {{ ref(staging_model) }}
+    cross join reporting_window
+    where
+        report_date < reporting_window.start_date
+        or report_date > reporting_window.as_of_date
+
+),
+{% endfor %}
+
+events_after_as_of_date as (
+
+    select
+        'mixpanel_event' as source_table,
+        'after_as_of_date' as reject_reason,
+        {{ describe_record(rejected_sources[4][2]) }} as source_record
+    from {{ ref('stg_mixpanel__mixpanel_event') }}
+    cross join reporting_window
+    where event_date > reporting_window.as_of_date
+
+),
+
+unioned as (
+
+    {% for source_table, base_model, columns in rejected_sources %}
+    select * from {{ source_table }}_rejected
+    union all
+    {% endfor %}
+    select * from ad_performance_daily_outside_window
+    union all
+    select * from ad_performance_daily_country_outside_window
+    union all
+    select * from events_after_as_of_date
+
+)
+
+select * from unioned
