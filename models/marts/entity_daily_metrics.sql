@@ -9,7 +9,8 @@ inputs as (
 
     select
         *,
-        report_date as date
+        -- the spec names the column `date`
+        report_date as date  -- noqa: RF04
     from {{ ref('int_entity_daily_measures_joined') }}
 
 ),

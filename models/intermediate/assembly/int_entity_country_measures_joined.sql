@@ -24,9 +24,19 @@ cohorts as (
 
 breakdown_keys as (
 
-    select entity_type, entity_id, report_date, country_code from meta_country
+    select
+        entity_type,
+        entity_id,
+        report_date,
+        country_code
+    from meta_country
     union
-    select entity_type, entity_id, cohort_date as report_date, country_code from cohorts
+    select
+        entity_type,
+        entity_id,
+        cohort_date as report_date,
+        country_code
+    from cohorts
 
 ),
 

@@ -45,16 +45,16 @@ gaps as (
     where abi_ad_id is not null and not is_ad_in_mapping
 
     {% for level in ['campaign', 'adset', 'ad'] %}
-    union all
+        union all
 
-    select
-        distinct_id,
-        '{{ level }}' as entity_type,
-        cast(null as {{ dbt.type_string() }}) as user_entity_id,
-        cast(null as {{ dbt.type_string() }}) as mapped_entity_id,
-        'no_entity_at_level' as gap_type
-    from users
-    where {{ level }}_id is null
+        select
+            distinct_id,
+            '{{ level }}' as entity_type,
+            cast(null as {{ dbt.type_string() }}) as user_entity_id,
+            cast(null as {{ dbt.type_string() }}) as mapped_entity_id,
+            'no_entity_at_level' as gap_type
+        from users
+        where {{ level }}_id is null
     {% endfor %}
 
 )

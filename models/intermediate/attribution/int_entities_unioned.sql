@@ -34,17 +34,31 @@ user_entities as (
 
 mapped_entities as (
 
-    select 'ad' as entity_type, ad_id as entity_id from ad_hierarchy
+    select
+        'ad' as entity_type,
+        ad_id as entity_id
+    from ad_hierarchy
     union all
-    select 'adset' as entity_type, adset_id as entity_id from ad_hierarchy where adset_id is not null
+    select
+        'adset' as entity_type,
+        adset_id as entity_id
+    from ad_hierarchy
+    where adset_id is not null
     union all
-    select 'campaign' as entity_type, campaign_id as entity_id from ad_hierarchy where campaign_id is not null
+    select
+        'campaign' as entity_type,
+        campaign_id as entity_id
+    from ad_hierarchy
+    where campaign_id is not null
 
 ),
 
 mapped_entity_keys as (
 
-    select distinct entity_type, entity_id from mapped_entities
+    select distinct
+        entity_type,
+        entity_id
+    from mapped_entities
 
 ),
 
@@ -58,11 +72,20 @@ performance_ads as (
 
 all_entities as (
 
-    select entity_type, entity_id from mapped_entities
+    select
+        entity_type,
+        entity_id
+    from mapped_entities
     union
-    select 'ad' as entity_type, ad_id as entity_id from performance_ads
+    select
+        'ad' as entity_type,
+        ad_id as entity_id
+    from performance_ads
     union
-    select entity_type, entity_id from user_entities
+    select
+        entity_type,
+        entity_id
+    from user_entities
 
 ),
 

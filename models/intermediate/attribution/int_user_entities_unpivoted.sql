@@ -13,14 +13,14 @@ users as (
 unpivoted as (
 
     {% for level in ['campaign', 'adset', 'ad'] %}
-    select
-        distinct_id,
-        country_code,
-        '{{ level }}' as entity_type,
-        {{ level }}_id as entity_id
-    from users
-    where {{ level }}_id is not null
-    {% if not loop.last %}union all{% endif %}
+        select
+            distinct_id,
+            country_code,
+            '{{ level }}' as entity_type,
+            {{ level }}_id as entity_id
+        from users
+        where {{ level }}_id is not null
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 )

@@ -42,9 +42,9 @@ adset_filled as (
         users.abi_ad_id,
         users.abi_adset_id,
         users.abi_campaign_id,
-        ad_hierarchy.ad_id is not null as is_ad_in_mapping,
         ad_hierarchy.adset_id as mapped_adset_id,
         ad_hierarchy.campaign_id as mapped_campaign_id,
+        ad_hierarchy.ad_id is not null as is_ad_in_mapping,
         coalesce(users.abi_adset_id, ad_hierarchy.adset_id) as adset_id
     from users
     left join ad_hierarchy

@@ -27,13 +27,21 @@ events as (
 
 refund_start_points as (
 
-    select distinct_id, product_id, cohort_date, first_converted_at as counted_from
+    select
+        distinct_id,
+        product_id,
+        cohort_date,
+        first_converted_at as counted_from
     from trial_pairs
     where is_refunded
 
     union all
 
-    select distinct_id, product_id, cohort_date, purchased_at as counted_from
+    select
+        distinct_id,
+        product_id,
+        cohort_date,
+        purchased_at as counted_from
     from purchase_pairs
     where is_refunded
 
@@ -63,7 +71,7 @@ refunds_matched as (
         on
             earliest_start_points.distinct_id = events.distinct_id
             and earliest_start_points.product_id = events.product_id
-            and events.event_time >= earliest_start_points.counted_from
+            and earliest_start_points.counted_from <= events.event_time
     where events.is_refund
     group by earliest_start_points.distinct_id, earliest_start_points.product_id, earliest_start_points.cohort_date
 

@@ -90,15 +90,16 @@ joined as (
         -- money
         cohort_pairs.revenue_usd,
         cohort_pairs.refund_usd,
-        -- refunds of the user's product and day, each refund event once
-        coalesce(product_day_refunds.refund_usd, 0) as product_day_refund_usd,
 
         -- value estimates
         cohort_pairs.has_product_metrics,
         cohort_pairs.trial_conversion_rate,
         cohort_pairs.trial_converted_to_refund_rate,
         cohort_pairs.initial_purchase_to_refund_rate,
-        cohort_pairs.current_value_usd
+        cohort_pairs.current_value_usd,
+
+        -- refunds of the user's product and day, each refund event once
+        coalesce(product_day_refunds.refund_usd, 0) as product_day_refund_usd
     from cohort_pairs
     inner join user_entities
         on cohort_pairs.distinct_id = user_entities.distinct_id

@@ -54,7 +54,7 @@ refunds_matched as (
         on
             purchase_pairs.distinct_id = events.distinct_id
             and purchase_pairs.product_id = events.product_id
-            and events.event_time >= purchase_pairs.purchased_at
+            and purchase_pairs.purchased_at <= events.event_time
     where events.is_refund
     group by purchase_pairs.distinct_id, purchase_pairs.product_id, purchase_pairs.cohort_date
 
@@ -68,18 +68,20 @@ final as (
         purchase_pairs.product_id,
         purchase_pairs.cohort_date,
 
-        -- lifecycle
+        -- lifecycle and money
         purchase_pairs.purchased_at,
-        refunds_matched.distinct_id is not null as is_refunded,
-
-        -- money
         purchase_pairs.purchase_revenue_usd,
-        coalesce(refunds_matched.refund_usd, 0) as refund_usd,
 
         -- value estimates
-        product_metrics.distinct_id is not null as has_product_metrics,
         product_metrics.initial_purchase_to_refund_rate,
-        product_metrics.current_value_usd
+        product_metrics.current_value_usd,
+
+        -- flags
+        refunds_matched.distinct_id is not null as is_refunded,
+        product_metrics.distinct_id is not null as has_product_metrics,
+
+        -- money
+        coalesce(refunds_matched.refund_usd, 0) as refund_usd
     from purchase_pairs
     left join refunds_matched
         on

@@ -67,7 +67,7 @@ conversions_matched as (
         on
             post_trial_flagged.distinct_id = events.distinct_id
             and post_trial_flagged.product_id = events.product_id
-            and events.event_time >= post_trial_flagged.started_at
+            and post_trial_flagged.started_at <= events.event_time
     where
         post_trial_flagged.is_post_trial
         and events.event_name = 'RC Trial converted'
@@ -87,7 +87,7 @@ refunds_matched as (
         on
             conversions_matched.distinct_id = events.distinct_id
             and conversions_matched.product_id = events.product_id
-            and events.event_time >= conversions_matched.first_converted_at
+            and conversions_matched.first_converted_at <= events.event_time
     where events.is_refund
     group by conversions_matched.distinct_id, conversions_matched.product_id, conversions_matched.cohort_date
 
@@ -105,18 +105,20 @@ final as (
         post_trial_flagged.started_at,
         post_trial_flagged.is_post_trial,
         conversions_matched.first_converted_at,
+
+        -- value estimates
+        product_metrics.trial_conversion_rate,
+        product_metrics.trial_converted_to_refund_rate,
+        product_metrics.current_value_usd,
+
+        -- flags
         conversions_matched.distinct_id is not null as is_converted,
         refunds_matched.distinct_id is not null as is_refunded,
+        product_metrics.distinct_id is not null as has_product_metrics,
 
         -- money
         coalesce(conversions_matched.conversion_revenue_usd, 0) as conversion_revenue_usd,
-        coalesce(refunds_matched.refund_usd, 0) as refund_usd,
-
-        -- value estimates
-        product_metrics.distinct_id is not null as has_product_metrics,
-        product_metrics.trial_conversion_rate,
-        product_metrics.trial_converted_to_refund_rate,
-        product_metrics.current_value_usd
+        coalesce(refunds_matched.refund_usd, 0) as refund_usd
     from post_trial_flagged
     left join conversions_matched
         on

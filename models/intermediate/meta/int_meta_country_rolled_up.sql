@@ -34,12 +34,12 @@ mapped as (
     select
         meta_country.ad_id,
         meta_country.report_date,
-        coalesce(country_mapping.country_code, 'ZZ') as country_code,
         meta_country.spend_usd,
         meta_country.impressions,
         meta_country.clicks,
         meta_country.meta_trials,
         meta_country.meta_purchases,
+        coalesce(country_mapping.country_code, 'ZZ') as country_code,
         case when country_mapping.country_code is null then 1 else 0 end as unmapped_country_rows
     from meta_country
     left join country_mapping

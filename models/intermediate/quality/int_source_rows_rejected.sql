@@ -8,6 +8,7 @@
 --   after_as_of_date                                   events after the end of as_of_date
 -- Every source row is in its stg_ model or here, and only once in stg_.
 
+{#- the columns of each source, as staged, kept in source_record -#}
 {% set rejected_sources = [
     ('ad_performance_daily', 'base_meta_ads__ad_performance_daily',
         ['ad_id', 'report_date', 'spend_usd', 'impressions', 'clicks', 'meta_trials', 'meta_purchases']),
@@ -32,59 +33,109 @@ reporting_window as (
 
 ),
 
-{% for source_table, base_model, columns in rejected_sources %}
-{{ source_table }}_rejected as (
+rejected_in_staging as (
 
     select
-        '{{ source_table }}' as source_table,
+        'ad_performance_daily' as source_table,
         reject_reason,
-        {{ describe_record(columns) }} as source_record
-    from {{ ref(base_model) }}
+        {{ describe_record(rejected_sources[0][2]) }} as source_record
+    from {{ ref('base_meta_ads__ad_performance_daily') }}
+    where reject_reason is not null
+
+    union all
+
+    select
+        'ad_performance_daily_country' as source_table,
+        reject_reason,
+        {{ describe_record(rejected_sources[1][2]) }} as source_record
+    from {{ ref('base_meta_ads__ad_performance_daily_country') }}
+    where reject_reason is not null
+
+    union all
+
+    select
+        'id_hierarchy_mapping' as source_table,
+        reject_reason,
+        {{ describe_record(rejected_sources[2][2]) }} as source_record
+    from {{ ref('base_meta_ads__id_hierarchy_mapping') }}
+    where reject_reason is not null
+
+    union all
+
+    select
+        'mixpanel_user' as source_table,
+        reject_reason,
+        {{ describe_record(rejected_sources[3][2]) }} as source_record
+    from {{ ref('base_mixpanel__mixpanel_user') }}
+    where reject_reason is not null
+
+    union all
+
+    select
+        'mixpanel_event' as source_table,
+        reject_reason,
+        {{ describe_record(rejected_sources[4][2]) }} as source_record
+    from {{ ref('base_mixpanel__mixpanel_event') }}
+    where reject_reason is not null
+
+    union all
+
+    select
+        'user_product_metrics' as source_table,
+        reject_reason,
+        {{ describe_record(rejected_sources[5][2]) }} as source_record
+    from {{ ref('base_mixpanel__user_product_metrics') }}
     where reject_reason is not null
 
 ),
-{% endfor %}
 
-{% for source_table, staging_model, columns in [
-    ('ad_performance_daily', 'stg_meta_ads__ad_performance_daily', rejected_sources[0][2]),
-    ('ad_performance_daily_country', 'stg_meta_ads__ad_performance_daily_country', rejected_sources[1][2]),
-] %}
-{{ source_table }}_outside_window as (
+meta_daily_outside_window as (
 
     select
-        '{{ source_table }}' as source_table,
+        'ad_performance_daily' as source_table,
         'outside_reporting_window' as reject_reason,
-        {{ describe_record(columns) }} as source_record
-    from {{ ref(staging_model) }}
+        {{ describe_record(rejected_sources[0][2], 'meta_daily') }} as source_record
+    from {{ ref('stg_meta_ads__ad_performance_daily') }} as meta_daily
     cross join reporting_window
     where
-        report_date < reporting_window.start_date
-        or report_date > reporting_window.as_of_date
+        meta_daily.report_date < reporting_window.start_date
+        or meta_daily.report_date > reporting_window.as_of_date
 
 ),
-{% endfor %}
+
+meta_country_outside_window as (
+
+    select
+        'ad_performance_daily_country' as source_table,
+        'outside_reporting_window' as reject_reason,
+        {{ describe_record(rejected_sources[1][2], 'meta_country') }} as source_record
+    from {{ ref('stg_meta_ads__ad_performance_daily_country') }} as meta_country
+    cross join reporting_window
+    where
+        meta_country.report_date < reporting_window.start_date
+        or meta_country.report_date > reporting_window.as_of_date
+
+),
 
 events_after_as_of_date as (
 
     select
         'mixpanel_event' as source_table,
         'after_as_of_date' as reject_reason,
-        {{ describe_record(rejected_sources[4][2]) }} as source_record
-    from {{ ref('stg_mixpanel__mixpanel_event') }}
+        {{ describe_record(rejected_sources[4][2], 'events') }} as source_record
+    from {{ ref('stg_mixpanel__mixpanel_event') }} as events
     cross join reporting_window
-    where event_date > reporting_window.as_of_date
+    where events.event_date > reporting_window.as_of_date
 
 ),
 
 unioned as (
 
-    {% for source_table, base_model, columns in rejected_sources %}
-    select * from {{ source_table }}_rejected
+    select * from rejected_in_staging
     union all
-    {% endfor %}
-    select * from ad_performance_daily_outside_window
+    select * from meta_daily_outside_window
     union all
-    select * from ad_performance_daily_country_outside_window
+    select * from meta_country_outside_window
     union all
     select * from events_after_as_of_date
 

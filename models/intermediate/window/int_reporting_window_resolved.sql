@@ -24,11 +24,20 @@ events as (
 
 source_dates as (
 
-    select min(report_date) as first_date, max(report_date) as last_date from meta_daily
+    select
+        min(report_date) as first_date,
+        max(report_date) as last_date
+    from meta_daily
     union all
-    select min(report_date) as first_date, max(report_date) as last_date from meta_country
+    select
+        min(report_date) as first_date,
+        max(report_date) as last_date
+    from meta_country
     union all
-    select min(event_date) as first_date, max(event_date) as last_date from events
+    select
+        min(event_date) as first_date,
+        max(event_date) as last_date
+    from events
 
 ),
 
@@ -58,8 +67,10 @@ final as (
         as_of_date,
         trial_days,
         -- a trial cohort of day D is post-trial when D <= as_of_date - trial_days
-        cast({{ dbt.dateadd('day', -1 * trial_days(), 'as_of_date') }} as date) as last_post_trial_cohort_date,
-        {{ dbt.datediff('start_date', 'as_of_date', 'day') }} + 1 as window_days
+        cast({{ dbt.dateadd('day', -1 * trial_days(), 'as_of_date') }} as date)
+            as last_post_trial_cohort_date,
+        1 + {{ dbt.datediff('start_date', 'as_of_date', 'day') }}
+            as window_days
     from resolved
 
 )
