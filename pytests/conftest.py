@@ -1,0 +1,63 @@
+"""Shared fixtures: run the real dbt project on the tiny hand-written data set."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+import tiny_dataset
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+DBT = Path(sys.executable).with_name("dbt")
+
+
+def run_dbt(args: list[str], *, duckdb_path: Path, target_path: Path, check: bool = True) -> subprocess.CompletedProcess:
+    """Run the project's dbt with an isolated warehouse file and target dir."""
+    env = {**os.environ, "DUCKDB_PATH": str(duckdb_path), "DBT_PROFILES_DIR": str(PROJECT_DIR)}
+    env.pop("RAW_DATA_DIR", None)
+    command = [
+        str(DBT), *args,
+        "--project-dir", str(PROJECT_DIR),
+        "--profiles-dir", str(PROJECT_DIR),
+        "--target-path", str(target_path),
+        "--log-path", str(target_path / "logs"),
+    ]
+    result = subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}")
+    return result
+
+
+def tiny_vars(raw_dir: Path, **extra: str) -> str:
+    values = {"raw_data_dir": str(raw_dir), "start_date": tiny_dataset.START_DATE,
+              "as_of_date": tiny_dataset.AS_OF_DATE, **extra}
+    return json.dumps(values)
+
+
+@pytest.fixture(scope="session")
+def tiny_build(tmp_path_factory) -> dict:
+    """The tiny data set built once with `dbt build` (models and every test)."""
+    root = tmp_path_factory.mktemp("tiny_build")
+    raw_dir = tiny_dataset.write(root / "raw")
+    warehouse = root / "warehouse.duckdb"
+    run_dbt(["build", "--vars", tiny_vars(raw_dir)], duckdb_path=warehouse, target_path=root / "target")
+    return {"root": root, "raw_dir": raw_dir, "warehouse": warehouse}
+
+
+@pytest.fixture(scope="session")
+def tiny_con(tiny_build):
+    con = duckdb.connect(str(tiny_build["warehouse"]), read_only=True)
+    yield con
+    con.close()
+
+
+def fetch_dicts(con, sql: str, params: list | None = None) -> list[dict]:
+    cursor = con.execute(sql, params or [])
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
