@@ -1,0 +1,16 @@
+-- Dashboard: the 28-day overview sparkline, ending on $2.
+-- Parameters (prepared statement): $1 entity_type, $2 target_day
+-- Filtering on one level matters: every level carries the same spend, so the
+-- spec's unfiltered SUM would count it three times.
+
+select
+    date,
+    sum(meta_spend) as daily_spend,
+    sum(adjusted_estimated_revenue_usd) as daily_revenue,
+    sum(profit_usd) as daily_profit
+from {{ ref('entity_daily_metrics') }}
+where
+    entity_type = $1
+    and date between cast($2 as date) - interval 27 day and cast($2 as date)
+group by date
+order by date

@@ -1,0 +1,75 @@
+"""The dashboard queries of analyses/, compiled by dbt and run with parameters
+against the tiny warehouse. Expected values are worked out by hand from
+pytests/tiny_dataset.py (see test_pipeline_end_to_end.py for the daily rows)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from conftest import run_dbt, tiny_vars
+
+D = Decimal
+
+
+@pytest.fixture(scope="module")
+def compiled(tiny_build, tmp_path_factory) -> dict[str, str]:
+    # Compile against a scratch file with the warehouse's name (so the compiled
+    # "warehouse"."main" qualifiers match): the real file is open read-only by
+    # tiny_con, and DuckDB allows one writer or many readers, never both.
+    target = tmp_path_factory.mktemp("analyses_target")
+    run_dbt(["compile", "--select", "resource_type:analysis", "--vars", tiny_vars(tiny_build["raw_dir"])],
+            duckdb_path=target / "warehouse.duckdb", target_path=target)
+    folder = target / "compiled" / "ad_precompute" / "analyses"
+    return {path.stem: path.read_text() for path in folder.glob("*.sql")}
+
+
+def run(con, sql: str, params: list):
+    return con.execute(sql, params).fetchall()
+
+
+def test_all_five_queries_compile(compiled):
+    assert set(compiled) == {
+        "dashboard_single_entity_day", "dashboard_date_range_totals", "dashboard_overall_and_country_14_days",
+        "dashboard_row_sparkline_14_days", "dashboard_overview_sparkline_28_days",
+    }
+
+
+def test_single_entity_day(compiled, tiny_con):
+    rows = run(tiny_con, compiled["dashboard_single_entity_day"], ["ad", "000777", date(2025, 1, 2)])
+    assert len(rows) == 1 and rows[0][3] == D("10.00")   # meta_spend, 4th column
+
+
+def test_range_totals_recompute_ratios_from_sums(compiled, tiny_con):
+    # c1: spend 15.50 on 01-02 only; trials u1, u2 (01-02) + u6 (01-09) = 3; Meta trials 4
+    (row,) = run(tiny_con, compiled["dashboard_date_range_totals"],
+                 ["campaign", "c1", date(2025, 1, 1), date(2025, 1, 10)])
+    total_spend, meta_trials, _, trials, purchases = row[:5]
+    assert (total_spend, meta_trials, trials, purchases) == (D("15.50"), 4, 3, 1)
+    assert row[-2] == pytest.approx(75.0)                 # 3 / 4 * 100, not an average of days
+
+
+def test_overall_and_country_breakdown_in_one_query(compiled, tiny_con):
+    rows = run(tiny_con, compiled["dashboard_overall_and_country_14_days"],
+               ["campaign", "c1", date(2025, 1, 1), date(2025, 1, 14)])
+    # overall first, then countries by spend: US 7.00 (000777), DE 5.50 (777), ZZ 3.00 (Atlantis)
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        ("overall", "ALL", D("15.50")), ("country", "US", D("7.00")),
+        ("country", "DE", D("5.50")), ("country", "ZZ", D("3.00")),
+    ]
+    # trials: overall 3 (u1, u2, u6); US 1 (u1), DE 0, ZZ 2 (u2 on 01-02, u6 on 01-09)
+    assert [r[3] for r in rows] == [3, 1, 0, 2]
+
+
+def test_row_sparkline_reads_the_days_in_order(compiled, tiny_con):
+    rows = run(tiny_con, compiled["dashboard_row_sparkline_14_days"], ["ad", "000777", date(2025, 1, 10)])
+    # 14 days back from 01-10 reach 12-28, but the window starts 01-01: 10 rows
+    assert [r[0] for r in rows] == [date(2025, 1, d) for d in range(1, 11)]
+
+
+def test_overview_sparkline_sums_one_level(compiled, tiny_con):
+    rows = run(tiny_con, compiled["dashboard_overview_sparkline_28_days"], ["campaign", date(2025, 1, 10)])
+    spend = {r[0]: r[1] for r in rows}
+    assert len(rows) == 10 and spend[date(2025, 1, 2)] == D("15.50")   # not 3 x 15.50
