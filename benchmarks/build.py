@@ -296,7 +296,7 @@ def scan_worker(data_dir: str, db_path: str) -> None:
     from python_hooks.generate import TABLES
 
     out = {"scan": {}, "load": {}}
-    con = duckdb.connect()
+    con = duckdb.connect(config={"enable_progress_bar": False})
     out["threads"] = con.execute("select current_setting('threads')").fetchone()[0]
     out["memory_limit"] = con.execute("select current_setting('memory_limit')").fetchone()[0]
     for t in TABLES:
@@ -308,7 +308,7 @@ def scan_worker(data_dir: str, db_path: str) -> None:
 
     rm_db(Path(db_path))
     t0 = time.perf_counter()
-    con = duckdb.connect(db_path)
+    con = duckdb.connect(db_path, config={"enable_progress_bar": False})
     for t in TABLES:
         path = os.path.join(data_dir, f"{t}.parquet")
         t1 = time.perf_counter()
@@ -410,12 +410,13 @@ def inspect_warehouse(db: Path, work_dir: Path) -> dict:
     """After dbt has exited: CHECKPOINT, then read-only row counts and sizes."""
     import duckdb
 
-    con = duckdb.connect(str(db))
+    quiet = {"enable_progress_bar": False}
+    con = duckdb.connect(str(db), config=quiet)
     con.execute("checkpoint")
     con.close()
     out = {"file_bytes": file_size(db), "wal_bytes": file_size(Path(str(db) + ".wal"))}
 
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb.connect(str(db), read_only=True, config=quiet)
     try:
         row = con.execute("pragma database_size").fetchone()
         cols = [d[0] for d in con.description]
@@ -430,7 +431,7 @@ def inspect_warehouse(db: Path, work_dir: Path) -> dict:
 
     # the marts alone: copied in stored order into fresh files (each alone, and both together)
     out["mart_bytes"] = {}
-    con = duckdb.connect()
+    con = duckdb.connect(config=quiet)
     try:
         con.execute("set preserve_insertion_order = true")
         con.execute(f"attach '{db}' as wh (read_only)")
