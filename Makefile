@@ -1,6 +1,6 @@
 # Two commands set up a fresh machine (Python 3.11 required):
 #   make build   build the bundled sample into an embedded DuckDB file
-#   make test    sqlfluff lint, then dbt build with every test, then pytest
+#   make test    sqlfluff lint, dbt build with every test, on-demand validation, pytest
 # Both create .venv with the pinned dependencies of requirements.lock.
 
 PYTHON ?= python3
@@ -13,7 +13,7 @@ export DUCKDB_PATH ?= $(CURDIR)/warehouse/ad_precompute.duckdb
 export RAW_DATA_DIR ?= $(CURDIR)/data/sample
 TEST_DUCKDB_PATH ?= $(CURDIR)/warehouse/test.duckdb
 
-.PHONY: install build test lint dbt-test pytest validate docs clean
+.PHONY: install build run test lint dbt-test validate pytest docs clean
 
 install: $(STAMP)
 
@@ -32,6 +32,10 @@ build: install
 	@echo "Warehouse: $(DUCKDB_PATH)"
 	@echo "Tables:    main.entity_daily_metrics, main.entity_country_breakdown"
 
+# The pipeline step: build, check, report (target/precompute_run_report.json).
+run: install
+	$(BIN)/precompute run --warehouse $(DUCKDB_PATH)
+
 lint: install
 	$(BIN)/sqlfluff lint models analyses tests --processes 2
 
@@ -41,10 +45,14 @@ dbt-test: install
 	DUCKDB_PATH=$(TEST_DUCKDB_PATH) $(BIN)/dbt build
 	DUCKDB_PATH=$(TEST_DUCKDB_PATH) $(BIN)/dbt compile --select "resource_type:analysis" --quiet
 
+# Compare 500 random cells of the test warehouse with the on-demand path.
+validate: install
+	$(BIN)/precompute validate --cases 500 --warehouse $(TEST_DUCKDB_PATH)
+
 pytest: install
 	$(BIN)/python -m pytest -q
 
-test: lint dbt-test pytest
+test: lint dbt-test validate pytest
 	@echo ""
 	@echo "All tests passed. Test warehouse: $(TEST_DUCKDB_PATH)"
 

@@ -100,6 +100,15 @@ def loadavg() -> str:
         return "n/a"
 
 
+def quiet_connect(path: str = ":memory:", read_only: bool = False):
+    """A DuckDB connection without the progress bar (it would end up in the logs)."""
+    import duckdb
+
+    con = duckdb.connect(path, read_only=read_only)
+    con.execute("set enable_progress_bar = false")
+    return con
+
+
 # --------------------------------------------------------------------------- machine
 
 
@@ -296,7 +305,7 @@ def scan_worker(data_dir: str, db_path: str) -> None:
     from python_hooks.generate import TABLES
 
     out = {"scan": {}, "load": {}}
-    con = duckdb.connect(config={"enable_progress_bar": False})
+    con = quiet_connect()
     out["threads"] = con.execute("select current_setting('threads')").fetchone()[0]
     out["memory_limit"] = con.execute("select current_setting('memory_limit')").fetchone()[0]
     for t in TABLES:
@@ -308,7 +317,7 @@ def scan_worker(data_dir: str, db_path: str) -> None:
 
     rm_db(Path(db_path))
     t0 = time.perf_counter()
-    con = duckdb.connect(db_path, config={"enable_progress_bar": False})
+    con = quiet_connect(db_path)
     for t in TABLES:
         path = os.path.join(data_dir, f"{t}.parquet")
         t1 = time.perf_counter()
@@ -410,13 +419,12 @@ def inspect_warehouse(db: Path, work_dir: Path) -> dict:
     """After dbt has exited: CHECKPOINT, then read-only row counts and sizes."""
     import duckdb
 
-    quiet = {"enable_progress_bar": False}
-    con = duckdb.connect(str(db), config=quiet)
+    con = quiet_connect(str(db))
     con.execute("checkpoint")
     con.close()
     out = {"file_bytes": file_size(db), "wal_bytes": file_size(Path(str(db) + ".wal"))}
 
-    con = duckdb.connect(str(db), read_only=True, config=quiet)
+    con = quiet_connect(str(db), read_only=True)
     try:
         row = con.execute("pragma database_size").fetchone()
         cols = [d[0] for d in con.description]
@@ -431,7 +439,7 @@ def inspect_warehouse(db: Path, work_dir: Path) -> dict:
 
     # the marts alone: copied in stored order into fresh files (each alone, and both together)
     out["mart_bytes"] = {}
-    con = duckdb.connect(config=quiet)
+    con = quiet_connect()
     try:
         con.execute("set preserve_insertion_order = true")
         con.execute(f"attach '{db}' as wh (read_only)")
@@ -560,7 +568,7 @@ def report(args, machine, data, baselines, builds, wh, load_before, load_after) 
     out.append("")
     models = [n for n in nodes if n["type"] in ("model", "seed")]
     total_models = sum(n["time_s"] for n in models)
-    out.append(f"Top {TOP_NODES} models only (sum of model times {fmt_s(total_models)}):\n")
+    out.append(f"Top {TOP_NODES} models and seeds only (sum of their times {fmt_s(total_models)}):\n")
     out.append(md_table(["#", "Model", "Time", "Share of model time", "Max sampled RSS while running"], [
         [i + 1, f"`{n['name']}`", fmt_s(n["time_s"]),
          f"{100 * n['time_s'] / total_models:.1f} %" if total_models else "", fmt_bytes(n.get("max_rss"))]

@@ -57,7 +57,7 @@ US_PER_DAY = 24 * US_PER_HOUR
 
 SCALES = {
     "small": dict(campaigns=3, adsets=6, ads=12, days=21, users_per_day=40, labels=12, targets=(5, 10)),
-    "year": dict(campaigns=8, adsets=40, ads=200, days=365, users_per_day=2000, labels=44, targets=(34, 44)),
+    "year": dict(campaigns=8, adsets=40, ads=250, days=365, users_per_day=2000, labels=44, targets=(34, 44)),
 }
 
 # Meta country labels: (label, ISO alpha-2 or None when unmapped, trial share weight,

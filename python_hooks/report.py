@@ -96,6 +96,7 @@ def read_warehouse_facts(db_path: str | os.PathLike[str], built: Iterable[str]) 
     }
     wanted = (WINDOW_TABLE, ENTITIES_TABLE, *MART_TABLES, REJECTS_TABLE)
     facts["not_built"] = [t for t in wanted if t not in built]
+    facts["rows"] = {t: None for t in (*MART_TABLES, REJECTS_TABLE)}
     if not any(t in built for t in wanted):
         return facts
     if not Path(db_path).is_file():
@@ -234,7 +235,8 @@ def format_summary(report: dict) -> str:
     add(f"tests       pass {t['pass']}, fail {t['fail']}, error {t['error']}, warn {t['warn']}, "
         f"skipped {t['skipped']} (of {t['total']})")
     for f in report["tests"]["failing"]:
-        what = f"{f['failures']} failing rows" if f["status"] in ("fail", "warn") else "error"
+        n = f["failures"]
+        what = (f"{n} failing row{'' if n == 1 else 's'}" if f["status"] in ("fail", "warn") else "error")
         add(f"  {f['status'].upper():<5s} {f['name']}: {what}")
         if f["status"] == "error" and f.get("message"):
             add("        " + f["message"].strip().splitlines()[0][:300])
