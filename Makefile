@@ -37,7 +37,8 @@ run: install
 	$(BIN)/precompute run --warehouse $(DUCKDB_PATH)
 
 lint: install
-	$(BIN)/sqlfluff lint models analyses tests --processes 2
+	@mkdir -p $(dir $(TEST_DUCKDB_PATH))
+	DUCKDB_PATH=$(TEST_DUCKDB_PATH) $(BIN)/sqlfluff lint models analyses tests --processes 2
 
 dbt-test: install
 	@mkdir -p $(dir $(TEST_DUCKDB_PATH))

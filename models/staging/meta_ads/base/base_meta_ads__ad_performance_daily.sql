@@ -51,14 +51,7 @@ flagged as (
         clicks,
         meta_trials,
         meta_purchases,
-        case
-            when ad_id is null or ad_id = '' or report_date is null then 'null_key'
-            when
-                spend_usd < 0 or impressions < 0 or clicks < 0
-                or meta_trials < 0 or meta_purchases < 0
-                then 'negative_measure'
-            when copy_number > 1 then 'exact_duplicate'
-        end as reject_reason
+        {{ meta_row_reject_reason() }} as reject_reason
     from numbered
 
 )
