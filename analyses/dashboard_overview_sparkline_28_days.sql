@@ -11,6 +11,6 @@ select
 from {{ ref('entity_daily_metrics') }}
 where
     entity_type = $1
-    and date between cast($2 as date) - interval 27 day and cast($2 as date)
+    and date between {{ dbt.dateadd('day', -27, 'cast($2 as date)') }} and cast($2 as date)
 group by date
 order by date

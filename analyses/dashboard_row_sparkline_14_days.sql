@@ -15,5 +15,5 @@ from {{ ref('entity_daily_metrics') }}
 where
     entity_type = $1
     and entity_id = $2
-    and date between cast($3 as date) - interval 13 day and cast($3 as date)
+    and date between {{ dbt.dateadd('day', -13, 'cast($3 as date)') }} and cast($3 as date)
 order by date

@@ -403,7 +403,7 @@ def run_build(args, cache_dir: Path, runs_dir: Path, i: int, venv_bin: Path) -> 
         res["sampled_peak"] = rss_peak
         res["sampled_peak_at_s"] = t_peak - res["started_at"]
         res["nodes_at_peak"] = [n["name"] for n in nodes
-                                if n["start"] and n["end"] and n["start"] - 0.25 <= t_peak <= n["end"] + 0.25]
+                                if n["start"] and n["end"] and n["start"] - 0.1 <= t_peak <= n["end"] + 0.1]
         for n in nodes:
             if n["start"] and n["end"]:
                 inside = [s[1] for s in samples if n["start"] - 0.1 <= s[0] <= n["end"] + 0.1]
@@ -552,8 +552,8 @@ def report(args, machine, data, baselines, builds, wh, load_before, load_after) 
 
     at_peak = last.get("nodes_at_peak", [])
     peak_models = [n["name"] for n in last["nodes"] if n["name"] in at_peak and n["type"] in ("model", "seed")]
-    out.append(f"At the sampled RSS peak ({last.get('sampled_peak_at_s', 0):.0f} s into the build) "
-               f"{len(at_peak)} node(s) were executing: models "
+    out.append(f"At the sampled RSS peak ({last.get('sampled_peak_at_s', 0):.0f} s into the build; "
+               f"samples every {SAMPLE_EVERY_S} s) {len(at_peak)} node(s) were executing: models "
                f"{', '.join('`' + n + '`' for n in peak_models) or 'none'}, "
                f"plus {len(at_peak) - len(peak_models)} test(s)/other nodes.\n")
 
@@ -582,10 +582,14 @@ def report(args, machine, data, baselines, builds, wh, load_before, load_after) 
         [t, len(v), fmt_s(sum(v))] for t, v in sorted(by_type.items(), key=lambda kv: -sum(kv[1]))
     ] + [["**all**", len(nodes), fmt_s(total_nodes)]]))
     out.append("")
-    out.append(f"Node times are `execution_time` from `run_results.json`. With {threads} dbt threads on "
-               f"{machine['cores_usable']} cores, nodes run concurrently and share the cores, so the sum of "
-               "node times exceeds the wall time and a node's time includes waiting for the CPU; run with "
-               "`--threads 1` for an uncontended per-node split.\n")
+    if str(threads) == "1":
+        out.append("Node times are `execution_time` from `run_results.json`. With 1 dbt thread nodes run one "
+                   "at a time (DuckDB still uses every core inside a node), so node times are uncontended.\n")
+    else:
+        out.append(f"Node times are `execution_time` from `run_results.json`. With {threads} dbt threads on "
+                   f"{machine['cores_usable']} cores, nodes run concurrently and share the cores, so the sum of "
+                   "node times can exceed the wall time and a node's time includes waiting for the CPU; run "
+                   "with `--threads 1` for an uncontended per-node split.\n")
 
     out.append("## Warehouse contents (largest tables by rows)\n")
     out.append(md_table(["Table", "Rows", "Columns"], [
