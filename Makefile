@@ -13,7 +13,7 @@ export DUCKDB_PATH ?= $(CURDIR)/warehouse/ad_precompute.duckdb
 export RAW_DATA_DIR ?= $(CURDIR)/data/sample
 TEST_DUCKDB_PATH ?= $(CURDIR)/warehouse/test.duckdb
 
-.PHONY: install build run test lint dbt-test validate pytest docs clean
+.PHONY: install build run test lint dbt-test validate pytest bench docs clean
 
 install: $(STAMP)
 
@@ -56,6 +56,10 @@ pytest: install
 test: lint dbt-test validate pytest
 	@echo ""
 	@echo "All tests passed. Test warehouse: $(TEST_DUCKDB_PATH)"
+
+# Year-scale build benchmark (several minutes); see benchmarks/README.md.
+bench: install
+	$(BIN)/python benchmarks/build.py
 
 docs: install
 	$(BIN)/dbt docs generate

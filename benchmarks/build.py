@@ -481,7 +481,7 @@ def report(args, machine, data, baselines, builds, wh, load_before, load_after) 
     daily, breakdown = wh["rows"]["entity_daily_metrics"], wh["rows"]["entity_country_breakdown"]
     days = data["args"]["preset"]["days"]
     marts_bytes = wh["mart_bytes"]["both"]
-    threads = args.threads if args.threads is not None else os.environ.get("DUCKDB_THREADS", "4 (profile default)")
+    threads = args.threads if args.threads is not None else os.environ.get("DUCKDB_THREADS", "2 (profile default)")
     last = builds[-1]
 
     out = []
@@ -613,7 +613,7 @@ def main(argv=None) -> int:
     p.add_argument("--build-repeats", type=int, default=None,
                    help="dbt build repetitions (median reported; default 1 at year scale, 3 at small)")
     p.add_argument("--threads", type=int, default=None,
-                   help="dbt threads, passed as DUCKDB_THREADS (default: profile default, 4)")
+                   help="dbt threads, passed as DUCKDB_THREADS (default: profile default, 2)")
     p.add_argument("--cache-dir", type=Path, default=None,
                    help="data set cache (default benchmarks/.cache/<scale>_seed<seed>/)")
     p.add_argument("--output", type=Path, default=None,
