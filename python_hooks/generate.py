@@ -31,7 +31,9 @@ Design
 
 Times are naive UTC timestamps. Background events stop at the *export time*,
 06:00 on the day after the last Meta date, so a few events fall after the last Meta
-date (the default ``as_of_date``).
+date. The project's default ``as_of_date`` is the latest date in *any* source, i.e.
+that export day; the edge cases "after as_of" below assume the run pins
+``as_of_date`` to the last Meta date (``--vars '{as_of_date: <E>}'``).
 """
 
 from __future__ import annotations
@@ -135,7 +137,8 @@ NEVER_DELIVERED_AD = "0055500"  # in the mapping only (no Meta rows, no users)
 
 EDGE_CASES = """
 Edge fixtures (D0 = start_date + 2 days, E = last Meta date = start + days - 1; small
-defaults: D0 = 2025-01-03, E = 2025-01-21, as_of - trial_days = 2025-01-14).
+defaults: D0 = 2025-01-03, E = 2025-01-21; with as_of_date pinned to E,
+as_of - trial_days = 2025-01-14).
 Products/prices: prod_weekly 6.99, prod_monthly 14.99, prod_annual 49.99, prod_lifetime 99.99.
 
 Meta (both tables; each daily row = exact sum of its country rows):
