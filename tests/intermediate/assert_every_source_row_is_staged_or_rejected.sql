@@ -4,32 +4,71 @@
 
 with
 
-{% set tables = [
-    ('ad_performance_daily', 'meta_ads'),
-    ('ad_performance_daily_country', 'meta_ads'),
-    ('id_hierarchy_mapping', 'meta_ads'),
-    ('mixpanel_user', 'mixpanel'),
-    ('mixpanel_event', 'mixpanel'),
-    ('user_product_metrics', 'mixpanel'),
-] %}
-
 counts as (
 
-    {%- for table, source_name in tables %}
-        {%- if not loop.first %}
+    select
+        'ad_performance_daily' as source_table,
+        (select count(*) from {{ source('meta_ads', 'ad_performance_daily') }}) as source_rows,
+        (select count(*) from {{ ref('stg_meta_ads__ad_performance_daily') }}) as staged_rows,
+        (
+            select count(*) from {{ ref('base_meta_ads__ad_performance_daily') }}
+            where reject_reason is not null
+        ) as rejected_rows
 
-        union all
-        {%- endif %}
+    union all
 
-        select
-            '{{ table }}' as source_table,
-            (select count(*) from {{ source(source_name, table) }}) as source_rows,
-            (select count(*) from {{ ref('stg_' ~ source_name ~ '__' ~ table) }}) as staged_rows,
-            (
-                select count(*) from {{ ref('base_' ~ source_name ~ '__' ~ table) }}
-                where reject_reason is not null
-            ) as rejected_rows
-    {%- endfor %}
+    select
+        'ad_performance_daily_country' as source_table,
+        (select count(*) from {{ source('meta_ads', 'ad_performance_daily_country') }}) as source_rows,
+        (select count(*) from {{ ref('stg_meta_ads__ad_performance_daily_country') }}) as staged_rows,
+        (
+            select count(*) from {{ ref('base_meta_ads__ad_performance_daily_country') }}
+            where reject_reason is not null
+        ) as rejected_rows
+
+    union all
+
+    select
+        'id_hierarchy_mapping' as source_table,
+        (select count(*) from {{ source('meta_ads', 'id_hierarchy_mapping') }}) as source_rows,
+        (select count(*) from {{ ref('stg_meta_ads__id_hierarchy_mapping') }}) as staged_rows,
+        (
+            select count(*) from {{ ref('base_meta_ads__id_hierarchy_mapping') }}
+            where reject_reason is not null
+        ) as rejected_rows
+
+    union all
+
+    select
+        'mixpanel_user' as source_table,
+        (select count(*) from {{ source('mixpanel', 'mixpanel_user') }}) as source_rows,
+        (select count(*) from {{ ref('stg_mixpanel__mixpanel_user') }}) as staged_rows,
+        (
+            select count(*) from {{ ref('base_mixpanel__mixpanel_user') }}
+            where reject_reason is not null
+        ) as rejected_rows
+
+    union all
+
+    select
+        'mixpanel_event' as source_table,
+        (select count(*) from {{ source('mixpanel', 'mixpanel_event') }}) as source_rows,
+        (select count(*) from {{ ref('stg_mixpanel__mixpanel_event') }}) as staged_rows,
+        (
+            select count(*) from {{ ref('base_mixpanel__mixpanel_event') }}
+            where reject_reason is not null
+        ) as rejected_rows
+
+    union all
+
+    select
+        'user_product_metrics' as source_table,
+        (select count(*) from {{ source('mixpanel', 'user_product_metrics') }}) as source_rows,
+        (select count(*) from {{ ref('stg_mixpanel__user_product_metrics') }}) as staged_rows,
+        (
+            select count(*) from {{ ref('base_mixpanel__user_product_metrics') }}
+            where reject_reason is not null
+        ) as rejected_rows
 
 )
 
