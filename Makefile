@@ -13,7 +13,7 @@ export DUCKDB_PATH ?= $(CURDIR)/warehouse/ad_precompute.duckdb
 export RAW_DATA_DIR ?= $(CURDIR)/data/sample
 TEST_DUCKDB_PATH ?= $(CURDIR)/warehouse/test.duckdb
 
-.PHONY: install build run test lint dbt-test validate pytest bench docs clean
+.PHONY: install build run test lint dbt-test validate pytest bench bench-queries docs clean
 
 install: $(STAMP)
 
@@ -60,6 +60,10 @@ test: lint dbt-test validate pytest
 # Year-scale build benchmark (several minutes); see benchmarks/README.md.
 bench: install
 	$(BIN)/python benchmarks/build.py
+
+# Dashboard request latency, pre-computed vs on-demand, on the year data set.
+bench-queries: install
+	$(BIN)/python benchmarks/queries.py
 
 docs: install
 	$(BIN)/dbt docs generate
