@@ -125,7 +125,8 @@ def test_run_succeeds_with_progress_and_report(tiny_run):
     rejects = {(r["source_table"], r["reject_reason"]): r["rows"] for r in report["rejects"]}
     assert rejects == EXPECTED_REJECTS
     assert report["window"] == {"start_date": "2025-01-01", "as_of_date": "2025-01-10", "trial_days": 7,
-                                "last_post_trial_cohort_date": "2025-01-03", "window_days": 10}
+                                "last_post_trial_cohort_date": "2025-01-03", "window_days": 10,
+                                "raw_data_dir": str(work / "raw")}
     assert {lvl: v["entities"] for lvl, v in report["entities"].items()} == {"campaign": 3, "adset": 2, "ad": 5}
     for table in ("entity_daily_metrics", "entity_country_breakdown"):
         dist = report["data_quality_score"][table]

@@ -179,7 +179,15 @@ def read_window(con: duckdb.DuckDBPyConnection) -> dict:
 
 
 def built_raw_dir(con: duckdb.DuckDBPyConnection) -> Path | None:
-    """The raw directory the warehouse was built from (path in a staging view), if any."""
+    """The raw directory the warehouse was built from, if recorded: the
+    ``raw_data_dir`` column of int_reporting_window_resolved, else the path in a
+    staging view (warehouses whose base_ models are views)."""
+    try:
+        row = con.execute("select raw_data_dir from main.int_reporting_window_resolved").fetchone()
+        if row and row[0]:
+            return Path(row[0])
+    except duckdb.Error:
+        pass
     try:
         row = con.execute(
             "select sql from duckdb_views() where view_name = 'base_meta_ads__ad_performance_daily'"

@@ -70,7 +70,9 @@ final as (
         cast({{ dbt.dateadd('day', -1 * trial_days(), 'as_of_date') }} as date)
             as last_post_trial_cohort_date,
         1 + {{ dbt.datediff('start_date', 'as_of_date', 'day') }}
-            as window_days
+            as window_days,
+        -- lineage: where this run read its sources (used by `precompute validate`)
+        '{{ raw_data_dir() | replace("'", "''") }}' as raw_data_dir
     from resolved
 
 )
