@@ -41,7 +41,6 @@ cohort_pairs as (
         is_converted,
         is_refunded,
         conversion_revenue_usd as revenue_usd,
-        refund_usd,
         has_product_metrics,
         trial_conversion_rate,
         trial_converted_to_refund_rate,
@@ -60,7 +59,6 @@ cohort_pairs as (
         false as is_converted,
         is_refunded,
         purchase_revenue_usd as revenue_usd,
-        refund_usd,
         has_product_metrics,
         cast(null as {{ type_double() }}) as trial_conversion_rate,
         cast(null as {{ type_double() }}) as trial_converted_to_refund_rate,
@@ -89,7 +87,6 @@ joined as (
 
         -- money
         cohort_pairs.revenue_usd,
-        cohort_pairs.refund_usd,
 
         -- value estimates
         cohort_pairs.has_product_metrics,
