@@ -2,24 +2,36 @@
 
 Subcommands::
 
-    precompute run      [--raw-dir DIR] [--start DATE] [--as-of DATE] [--warehouse FILE]
-                        [--full-refresh] [--progress auto|live|plain]
+    precompute run      [--raw-dir DIR] [--start DATE] [--as-of DATE] [--vars YAML]
+                        [--warehouse PATH] [--gate-cases N] [--keep N] [--progress auto|live|plain]
+    precompute status   [--warehouse PATH] [--json] [--max-age-hours H]
+    precompute releases [--warehouse PATH] [--json]
+    precompute rollback [--warehouse PATH] [--to RUN_ID]
     precompute validate [--cases N] [--seed S] [--raw-dir DIR] [--start DATE] [--as-of DATE]
                         [--warehouse FILE]
     precompute generate OUT_DIR [--seed N] [--scale small|year] [--ads N] [--days N]
                         [--users-per-day N] [--start-date YYYY-MM-DD]
 
-``run`` runs ``dbt build`` in-process (``python_hooks.dbt_runner``), shows the
-progress of each node, then writes the run report ``<target>/precompute_run_report.json``
-(``<target>`` = ``$DBT_TARGET_PATH`` or ``<project>/target``) and prints a summary.
-Exit code: 0 when every node passed, 1 when any model, seed, hook or test failed
-or dbt stopped with an error, 2 on bad arguments.
+``run`` checks the vars (exit 2 before dbt starts), then runs ``dbt build``
+in-process (``python_hooks.dbt_runner``) into a private build file, shows the
+progress of each node, runs the validation gate (``--gate-cases`` cells compared
+with the on-demand path), and only when every gate passed copies the public
+tables into a new release and publishes it atomically (``python_hooks.release``).
+The run report goes to ``<target>/runs/<run id>/run_report.json`` (``<target>`` =
+``$DBT_TARGET_PATH`` or ``<project>/target``) and, for a published run, into the
+release directory too.
 
-Paths: ``--warehouse`` > ``$DUCKDB_PATH`` > ``<project>/warehouse/ad_precompute.duckdb``;
-``--raw-dir`` > ``$RAW_DATA_DIR`` > ``<project>/data/sample``. A relative path is
-resolved against the current directory, and dbt always gets absolute paths.
+Exit codes of ``run``: 0 published; 1 a model, test or the validation gate
+failed (nothing published); 2 bad arguments or vars; 3 the source contract is
+broken (nothing built); 4 the gates passed but nothing was published (another
+run holds the lock, or writing the release failed).
 
-``validate`` compares the warehouse with the on-demand path; see ``python_hooks.validate``.
+Paths: the published path is ``--warehouse`` > ``$PRECOMPUTE_WAREHOUSE`` >
+``<project>/warehouse/ad_precompute.duckdb``; ``--raw-dir`` > ``$RAW_DATA_DIR`` >
+``<project>/data/sample``. A relative path is resolved against the current
+directory, and dbt always gets absolute paths.
+
+``validate`` compares a warehouse with the on-demand path; see ``python_hooks.validate``.
 ``generate`` is ``python -m python_hooks.generate`` (same arguments).
 """
 
@@ -27,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import json
 import os
 import shutil
 import sys
@@ -37,7 +50,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-RUN_REPORT_NAME = "precompute_run_report.json"
+RUN_REPORT_NAME = "run_report.json"
+DEFAULT_WAREHOUSE = Path("warehouse") / "ad_precompute.duckdb"
 VALIDATE_REPORT_NAME = "precompute_validate_report.json"
 
 
@@ -50,11 +64,16 @@ def _abs(path: str | os.PathLike[str]) -> Path:
 
 
 def resolve_warehouse(arg: str | None, project_dir: Path = PROJECT_DIR) -> Path:
+    """The published path: ``--warehouse`` > ``$PRECOMPUTE_WAREHOUSE`` > the project's default.
+
+    Deliberately not ``$DUCKDB_PATH``: that is the file a plain ``dbt build`` writes,
+    and dbt must never write into a published release.
+    """
     if arg:
         return _abs(arg)
-    if os.environ.get("DUCKDB_PATH"):
-        return _abs(os.environ["DUCKDB_PATH"])
-    return project_dir / "warehouse" / "ad_precompute.duckdb"
+    if os.environ.get("PRECOMPUTE_WAREHOUSE"):
+        return _abs(os.environ["PRECOMPUTE_WAREHOUSE"])
+    return project_dir / DEFAULT_WAREHOUSE
 
 
 def resolve_raw_dir(arg: str | None, project_dir: Path = PROJECT_DIR) -> Path:
@@ -214,44 +233,102 @@ class Progress:
 
 # --------------------------------------------------------------------------- run
 
+# Exit codes of `precompute run` (README, "Exit codes").
+EXIT_PUBLISHED = 0  # every gate passed and the new release is published
+EXIT_FAILED = 1  # a model, a dbt test or the validation gate failed: nothing published
+EXIT_USAGE = 2  # bad arguments or vars: dbt did not start
+EXIT_SOURCES = 3  # the source contract is broken (missing / mistyped / empty source): nothing built
+EXIT_NOT_PUBLISHED = 4  # the gates passed but no release was published (lock held, disk full, ...)
+
+DEFAULT_GATE_CASES = 60
+
+
+def _source_tables(target_dir: Path) -> list[str]:
+    """The source tables of the project, from the manifest dbt just wrote."""
+    try:
+        manifest = json.loads((target_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return sorted({s["name"] for s in manifest.get("sources", {}).values()})
+
+
+def _node_message(node: dict) -> str:
+    return (node.get("message") or "").strip()
+
 
 def cmd_run(a: argparse.Namespace) -> int:
-    from python_hooks import report as rep
-    from python_hooks.dbt_runner import node_results, run_dbt
+    from python_hooks import run_vars
+    from python_hooks.release import ReleaseStore, RunInProgress, new_run_id
 
     project_dir = _abs(a.project_dir)
     warehouse = resolve_warehouse(a.warehouse, project_dir)
     raw_dir = resolve_raw_dir(a.raw_dir, project_dir)
     target_dir = resolve_target_dir(project_dir)
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
 
-    dbt_vars: dict[str, Any] = {"raw_data_dir": str(raw_dir)}
-    if a.start:
-        dbt_vars["start_date"] = a.start
-    if a.as_of:
-        dbt_vars["as_of_date"] = a.as_of
-    args = ["build", "--target-path", str(target_dir)]
-    if a.full_refresh:
-        args.append("--full-refresh")
-    live = a.progress == "live" or (a.progress == "auto" and sys.stdout.isatty())
+    try:
+        given = run_vars.parse_vars(a.vars)
+        if a.start:
+            given["start_date"] = a.start
+        if a.as_of:
+            given["as_of_date"] = a.as_of
+        given["raw_data_dir"] = str(_abs(given["raw_data_dir"])) if given.get("raw_data_dir") else str(raw_dir)
+        dbt_vars = run_vars.check_vars(given, run_vars.project_var_defaults(project_dir))
+    except run_vars.VarError as exc:
+        print(f"precompute run: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    raw_dir = Path(dbt_vars["raw_data_dir"])
+    if warehouse.is_dir():
+        print(f"precompute run: --warehouse {warehouse} is a directory; give the published file's path",
+              file=sys.stderr)
+        return EXIT_USAGE
+    if a.gate_cases < 0 or a.keep < 1:
+        print("precompute run: --gate-cases must be >= 0 and --keep >= 1", file=sys.stderr)
+        return EXIT_USAGE
+
+    store = ReleaseStore(warehouse)
+    run_id = new_run_id()
+    try:
+        warehouse.parent.mkdir(parents=True, exist_ok=True)
+        with store.lock():
+            return _run_locked(a, store, run_id, project_dir, raw_dir, target_dir, dbt_vars)
+    except RunInProgress as exc:
+        print(f"precompute run: {exc}", file=sys.stderr)
+        return EXIT_NOT_PUBLISHED
+
+
+def _run_locked(a: argparse.Namespace, store: Any, run_id: str, project_dir: Path, raw_dir: Path,
+                target_dir: Path, dbt_vars: dict[str, Any]) -> int:
+    from python_hooks import report as rep
+    from python_hooks.dbt_runner import node_results, run_dbt
+    from python_hooks.release import release_age, source_fingerprints
 
     out = sys.stdout
-    print(f"precompute run: dbt build  project {project_dir}", file=out)
-    print(f"  warehouse {warehouse}\n  raw data  {raw_dir}\n  vars      {dbt_vars}", file=out, flush=True)
+    run_dir = target_dir / "runs" / run_id
+    store.remove_partial_releases()
+    build_file = store.new_build_file(run_id)
+    previous = store.published_run_id()
+    live = a.progress == "live" or (a.progress == "auto" and sys.stdout.isatty())
+    args = ["build", "--target-path", str(target_dir)]
+
+    print(f"precompute run {run_id}: dbt build  project {project_dir}", file=out)
+    print(f"  publishes {store.path}\n  builds in {build_file}\n  raw data  {raw_dir}\n"
+          f"  vars      {dbt_vars}", file=out, flush=True)
 
     started_at = _dt.datetime.now(_dt.timezone.utc)
+    timings: dict[str, float] = {}
     t0 = time.monotonic()
     progress = Progress(out, live=live).start()
     errors: list[str] = []
+    warnings: list[str] = []
     result = None
     try:
         result = run_dbt(args, project_dir=project_dir, vars=dbt_vars,
-                         env={"DUCKDB_PATH": str(warehouse)}, on_event=progress.handle)
+                         env={"DUCKDB_PATH": str(build_file)}, on_event=progress.handle)
     except Exception as exc:  # noqa: BLE001 - dbt raising outside its own handling: still report
         errors.append(f"{type(exc).__name__}: {exc}")
     finally:
         progress.close()
-    elapsed = time.monotonic() - t0
+    timings["build_seconds"] = time.monotonic() - t0
 
     if result is not None and result.exception is not None:
         errors.append(str(result.exception))
@@ -259,49 +336,242 @@ def cmd_run(a: argparse.Namespace) -> int:
     for n in nodes:
         sql = n.pop("compiled_code", None)
         if n["resource_type"] == "test" and n["status"] in ("fail", "warn"):
-            n["failing_rows_sample"] = rep.failing_rows_sample(warehouse, sql)
+            n["failing_rows_sample"] = rep.failing_rows_sample(build_file, sql)
     built = {n["name"] for n in nodes if n["resource_type"] == "model" and n["status"] == "success"}
-    facts = rep.read_warehouse_facts(warehouse, built)
+    facts = rep.read_warehouse_facts(build_file, built)
 
+    hook_failed = any(n["resource_type"] == "operation" and n["status"] == "error" for n in nodes) or (
+        not nodes and any("Source contract violated" in e for e in errors))
     any_failed = any(n["status"] in ("error", "fail") for n in nodes)
-    ok = result is not None and result.success and not any_failed and not errors
-    status = "success" if ok else ("error" if errors or result is None else "failed")
-    report_path = target_dir / RUN_REPORT_NAME
+    build_ok = result is not None and result.success and not any_failed and not errors
+    gates: dict[str, Any] = {"dbt": rep.summarize_tests(nodes)["counts"] | {"passed": build_ok}}
+
+    window = facts.get("window") or {}
+    if build_ok and window.get("last_source_date") and window["as_of_date"] > window["last_source_date"]:
+        warnings.append(f"as_of_date {window['as_of_date']} is later than the last source date "
+                        f"{window['last_source_date']}: the days after it have no data yet")
+
+    validation = None
+    if build_ok and a.gate_cases:
+        from python_hooks import validate
+        t1 = time.monotonic()
+        validation = validate.run_gate(warehouse=build_file, cases=a.gate_cases, seed=a.gate_seed,
+                                       raw_dir=raw_dir)
+        timings["validate_seconds"] = time.monotonic() - t1
+        gates["validate"] = validation
+    gates_passed = build_ok and (validation is None or validation["passed"])
+
+    published = False
+    publish_error = None
+    metadata: dict[str, Any] = {}
+    if gates_passed:
+        t2 = time.monotonic()
+        try:
+            tables = _source_tables(target_dir)
+            metadata = {
+                "run_id": run_id,
+                "computed_at": _computed_at(build_file),
+                "released_at": _dt.datetime.now(_dt.timezone.utc).isoformat(),
+                "window": rep.jsonable(window),
+                "raw_data_dir": str(raw_dir),
+                "vars": dbt_vars,
+                "source_fingerprints": source_fingerprints(raw_dir, tables),
+                "gates": rep.jsonable(gates),
+                "previous_run_id": previous,
+            }
+            timings["fingerprint_seconds"] = time.monotonic() - t2
+            t3 = time.monotonic()
+            release_file = store.export(build_file, run_id, metadata)
+            timings["export_seconds"] = time.monotonic() - t3
+            t4 = time.monotonic()
+            store.publish(run_id)
+            timings["publish_seconds"] = time.monotonic() - t4
+            published = True
+            metadata["pruned"] = store.prune(a.keep)
+            metadata["release_file"] = str(release_file)
+            metadata["release_bytes"] = release_file.stat().st_size
+        except Exception as exc:  # noqa: BLE001 - disk full, permissions: report, keep the old release
+            publish_error = f"{type(exc).__name__}: {exc}"
+            errors.append("could not publish the release: " + publish_error)
+        timings["release_seconds"] = time.monotonic() - t2
+    timings["total_seconds"] = time.monotonic() - t0
+
+    if published:
+        status, exit_code = "published", EXIT_PUBLISHED
+    elif hook_failed:
+        status, exit_code = "source_contract_violated", EXIT_SOURCES
+    elif gates_passed:
+        status, exit_code = "not_published", EXIT_NOT_PUBLISHED
+    else:
+        status, exit_code = ("failed" if nodes or validation else "error"), EXIT_FAILED
+
     report: dict[str, Any] = {
+        "run_id": run_id,
         "status": status,
-        "exit_code": 0 if ok else 1,
+        "exit_code": exit_code,
+        "published": published,
+        "published_path": store.path,
+        "published_run_id": store.published_run_id(),
+        "previous_run_id": previous,
         "started_at": started_at,
         "finished_at": _dt.datetime.now(_dt.timezone.utc),
-        "elapsed_seconds": round(elapsed, 3),
+        "elapsed_seconds": round(timings["total_seconds"], 3),
+        "timings": {k: round(v, 3) for k, v in timings.items()},
         "project_dir": project_dir,
-        "warehouse": warehouse,
+        "warehouse": store.path,
+        "build_file": build_file,
         "raw_data_dir": raw_dir,
         "vars": dbt_vars,
-        "full_refresh": bool(a.full_refresh),
         "dbt_args": args,
-        "window": facts["window"],
+        "window": window or None,
         "entities": facts["entities"],
         "rows": facts["rows"],
         "rejects": facts["rejects"],
         "data_quality_score": facts["data_quality_score"],
         "tables_not_built": facts["not_built"],
         "tests": rep.summarize_tests(nodes),
+        "gates": gates,
+        "release": metadata or None,
         "nodes": nodes,
         "errors": errors,
+        "warnings": warnings,
         "warehouse_read_error": facts["read_error"],
-        "warehouse_access": ("read-only connection opened after dbt returned; the DuckDB instance "
-                             "dbt-duckdb keeps open in-process is closed first by "
-                             "python_hooks.dbt_runner.release_duckdb()"),
-        "report_path": report_path,
+        "report_path": run_dir / RUN_REPORT_NAME,
     }
     try:
-        rep.write_json(report_path, report)
+        rep.write_json(run_dir / RUN_REPORT_NAME, report)
+        if (target_dir / "run_results.json").is_file():
+            shutil.copy2(target_dir / "run_results.json", run_dir / "run_results.json")
+        if published:
+            store.write_run_report(run_id, rep.jsonable(report))
     except OSError as exc:
-        print(f"precompute: cannot write the run report {report_path}: {exc}", file=sys.stderr)
+        print(f"precompute: cannot write the run report {run_dir}: {exc}", file=sys.stderr)
     print(rep.format_summary(report), file=out, flush=True)
+    for w in warnings:
+        print(f"precompute run: warning: {w}", file=sys.stderr, flush=True)
     if errors:
         print("precompute run failed:\n" + "\n".join(errors), file=sys.stderr, flush=True)
-    return report["exit_code"]
+    if published:
+        age = release_age(metadata)
+        print(f"published   {store.path} -> release {run_id} (computed_at {metadata['computed_at']}, "
+              f"age {age.total_seconds():.0f}s)" if age else f"published   {store.path} -> {run_id}",
+              file=out, flush=True)
+    else:
+        kept = store.published_run_id()
+        print(f"not published: {store.path} still serves "
+              f"{'release ' + kept if kept else 'no release (nothing published yet)'}", file=out, flush=True)
+    return exit_code
+
+
+def _computed_at(build_file: Path) -> str | None:
+    import duckdb
+
+    con = duckdb.connect(str(build_file), read_only=True)
+    try:
+        value = con.execute("select max(computed_at) from main.entity_daily_metrics").fetchone()[0]
+    finally:
+        con.close()
+    return value.isoformat() if value is not None else None
+
+
+# --------------------------------------------------------------------------- releases
+
+
+def _store(a: argparse.Namespace):
+    from python_hooks.release import ReleaseStore
+
+    return ReleaseStore(resolve_warehouse(a.warehouse, _abs(a.project_dir)))
+
+
+def _gate_line(meta: dict) -> str:
+    gates = meta.get("gates") or {}
+    parts = []
+    dbt = gates.get("dbt")
+    if dbt:
+        parts.append(f"dbt tests {dbt.get('pass', 0)}/{dbt.get('total', 0)} pass")
+    v = gates.get("validate")
+    if v:
+        parts.append(f"validate {v.get('matched')}/{v.get('cells')} cells")
+    return ", ".join(parts) or "-"
+
+
+def cmd_releases(a: argparse.Namespace) -> int:
+    from python_hooks.release import format_age, release_age
+
+    store = _store(a)
+    published = store.published_run_id()
+    ids = store.run_ids()
+    if a.json:
+        print(json.dumps([{**store.metadata(r), "published": r == published} for r in ids], indent=2,
+                         default=str))
+        return 0
+    print(f"releases of {store.path} ({store.root})")
+    if not ids:
+        print("  none")
+        return 0
+    for run_id in reversed(ids):
+        meta = store.metadata(run_id)
+        w = meta.get("window") or {}
+        mark = "*" if run_id == published else " "
+        print(f"{mark} {run_id}  computed_at {meta.get('computed_at')} (age {format_age(release_age(meta))})  "
+              f"window {w.get('start_date')} .. {w.get('as_of_date')}  gates: {_gate_line(meta)}")
+    print("* = published")
+    return 0
+
+
+def cmd_status(a: argparse.Namespace) -> int:
+    from python_hooks.release import format_age, release_age
+
+    store = _store(a)
+    run_id = store.published_run_id()
+    if run_id is None:
+        what = "a plain file, not a release" if store.path.exists() else "missing"
+        print(f"{store.path}: no release published ({what}); run `precompute run`")
+        return 1
+    meta = store.metadata(run_id)
+    age = release_age(meta)
+    w = meta.get("window") or {}
+    if a.json:
+        print(json.dumps({**meta, "published": True, "age_seconds": age.total_seconds() if age else None},
+                         indent=2, default=str))
+    else:
+        print(f"published   {store.path}")
+        print(f"            -> {os.readlink(store.path)}")
+        print(f"run id      {run_id}")
+        print(f"computed_at {meta.get('computed_at')} UTC (age {format_age(age)})")
+        print(f"window      {w.get('start_date')} .. {w.get('as_of_date')} ({w.get('window_days')} days)")
+        print(f"rows        " + ", ".join(f"{t} {n:,d}" for t, n in (meta.get("tables") or {}).items()))
+        print(f"gates       {_gate_line(meta)}")
+        previous = store.previous_run_id()
+        print(f"previous    {previous or '-'}" + ("  (precompute rollback publishes it)" if previous else ""))
+    if a.max_age_hours is not None and (age is None or age.total_seconds() > a.max_age_hours * 3600):
+        print(f"stale: the published release is older than {a.max_age_hours} h", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_rollback(a: argparse.Namespace) -> int:
+    from python_hooks.release import RunInProgress
+
+    store = _store(a)
+    current = store.published_run_id()
+    target = a.to or store.previous_run_id()
+    if target is None:
+        print(f"precompute rollback: no release older than {current or '(none published)'} in {store.root}",
+              file=sys.stderr)
+        return 1
+    if target not in store.run_ids():
+        print(f"precompute rollback: no release {target} in {store.root} "
+              f"(see `precompute releases`)", file=sys.stderr)
+        return 1
+    try:
+        with store.lock():
+            store.publish(target)
+    except RunInProgress as exc:
+        print(f"precompute rollback: {exc}", file=sys.stderr)
+        return EXIT_NOT_PUBLISHED
+    print(f"published {store.path} -> release {target} (was {current or 'none'})")
+    return 0
 
 
 # --------------------------------------------------------------------------- validate
@@ -333,19 +603,41 @@ def build_parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--project-dir", default=str(PROJECT_DIR),
                    help="the dbt project (default: %(default)s)")
-    sub = p.add_subparsers(dest="command", required=True, metavar="{run,validate,generate}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{run,status,releases,rollback,validate,generate}")
 
-    r = sub.add_parser("run", help="dbt build with progress, run report and summary")
-    r.add_argument("--raw-dir", help="directory of the six <table>.parquet files "
+    r = sub.add_parser("run", help="build, gate and publish a release of the two tables")
+    r.add_argument("--raw-dir", help="directory of the source <table>.parquet files "
                                      "(default: $RAW_DATA_DIR or <project>/data/sample)")
     r.add_argument("--start", type=_iso_date, help="start_date var (default: earliest source date)")
     r.add_argument("--as-of", type=_iso_date, help="as_of_date var (default: latest source date)")
-    r.add_argument("--warehouse", help="DuckDB file (default: $DUCKDB_PATH or "
+    r.add_argument("--vars", help="other dbt vars, YAML as dbt takes them, e.g. "
+                                  "'{trial_days: 7, allow_empty_sources: [user_product_metrics]}'")
+    r.add_argument("--warehouse", help="the published DuckDB path (default: $PRECOMPUTE_WAREHOUSE or "
                                        "<project>/warehouse/ad_precompute.duckdb)")
-    r.add_argument("--full-refresh", action="store_true", help="pass --full-refresh to dbt build")
+    r.add_argument("--gate-cases", type=int, default=DEFAULT_GATE_CASES,
+                   help="cells compared with the on-demand path before publishing; 0 skips this gate "
+                        "(default: %(default)s)")
+    r.add_argument("--gate-seed", type=int, default=0, help="seed of the gate's cell draw (default: 0)")
+    r.add_argument("--keep", type=int, default=3, help="releases kept next to the published path "
+                                                       "(default: %(default)s)")
     r.add_argument("--progress", choices=("auto", "live", "plain"), default="auto",
                    help="live status line (TTY) or plain log lines; auto = live on a TTY")
     r.set_defaults(func=cmd_run)
+
+    for name, func, text in (("status", cmd_status, "what is published, and how old it is"),
+                             ("releases", cmd_releases, "list the kept releases"),
+                             ("rollback", cmd_rollback, "publish the previous release")):
+        c = sub.add_parser(name, help=text)
+        c.add_argument("--warehouse", help="the published DuckDB path (default as for run)")
+        if name in ("status", "releases"):
+            c.add_argument("--json", action="store_true", help="print the release metadata as JSON")
+        if name == "status":
+            c.add_argument("--max-age-hours", type=float,
+                           help="exit 1 when the published release was computed longer ago than this")
+        if name == "rollback":
+            c.add_argument("--to", metavar="RUN_ID", help="the release to publish (default: the one "
+                                                          "before the published one)")
+        c.set_defaults(func=func)
 
     v = sub.add_parser("validate", help="compare random warehouse cells with the on-demand path")
     v.add_argument("--cases", type=int, default=200, help="number of cells to draw (default: %(default)s)")

@@ -195,14 +195,30 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def database_message(message: str, indent: str = "        ", max_lines: int = 12) -> list[str]:
+    """The database's own words from a dbt error message, indented.
+
+    dbt's first line ("Runtime Error in model X (path)") only names the node;
+    the lines after it are the engine's message (the cast that failed and the
+    value, ``No space left on device``, ...), which is what the user needs.
+    """
+    text = message.strip().splitlines()
+    if len(text) > 1 and text[0].rstrip().endswith(")") and " in " in text[0]:
+        text = text[1:]  # the node is already named on the line above
+    body = [line.strip() for line in text if line.strip()][:max_lines]
+    return [indent + line[:400] for line in body]
+
+
 def format_summary(report: dict) -> str:
     """A short human summary of the run report."""
     lines: list[str] = []
     add = lines.append
     status = report["status"].upper()
     add("")
-    add(f"=== precompute run: {status} in {report['elapsed_seconds']:.1f}s ===")
+    add(f"=== precompute run {report.get('run_id', '')}: {status} in {report['elapsed_seconds']:.1f}s ===")
     add(f"warehouse   {report['warehouse']}")
+    if report.get("build_file"):
+        add(f"build       {report['build_file']}")
     add(f"raw data    {report['raw_data_dir']}")
     w = report.get("window")
     if w:
@@ -239,19 +255,28 @@ def format_summary(report: dict) -> str:
         what = (f"{n} failing row{'' if n == 1 else 's'}" if f["status"] in ("fail", "warn") else "error")
         add(f"  {f['status'].upper():<5s} {f['name']}: {what}")
         if f["status"] == "error" and f.get("message"):
-            add("        " + f["message"].strip().splitlines()[0][:300])
+            lines.extend(database_message(f["message"]))
         for row in f.get("failing_rows_sample") or []:
             add("        " + ", ".join(f"{k}={v}" for k, v in row.items())[:300])
     nodes = report.get("nodes") or []
     other_failures = [n for n in nodes
                       if n["resource_type"] not in ("test", "unit_test") and n["status"] in ("error", "fail")]
     for n in other_failures:
-        msg = (n.get("message") or "").strip().splitlines()
-        add(f"  ERROR {n['resource_type']} {n['name']}: {msg[0][:300] if msg else ''}")
+        add(f"  ERROR {n['resource_type']} {n['name']}:")
+        lines.extend(database_message(n.get("message") or ""))
     if nodes:
         slowest = sorted(nodes, key=lambda n: n["execution_time"], reverse=True)[:5]
         add(f"nodes       {len(nodes)} run, slowest: " + ", ".join(
             f"{n['name']} {n['execution_time']:.2f}s" for n in slowest))
+    validation = (report.get("gates") or {}).get("validate")
+    if validation:
+        add(f"validate    {validation['matched']}/{validation['cells']} cells match the on-demand path "
+            f"({'pass' if validation['passed'] else 'FAIL'}, {validation['elapsed_seconds']:.1f}s)")
+        for m in (validation.get("mismatches") or [])[:5]:
+            add("  MISMATCH " + ", ".join(f"{k}={v}" for k, v in m.items())[:300])
+    timings = report.get("timings") or {}
+    if timings:
+        add("timings     " + ", ".join(f"{k.removesuffix('_seconds')} {v:.1f}s" for k, v in timings.items()))
     for err in report.get("errors") or []:
         add("error       " + err.strip().replace("\n", "\n            "))
     if report.get("warehouse_read_error"):

@@ -55,7 +55,9 @@ resolved as (
     select
         {{ window_date_var('start_date') or 'first_source_date' }} as start_date,
         {{ window_date_var('as_of_date') or 'last_source_date' }} as as_of_date,
-        {{ trial_days() }} as trial_days
+        {{ trial_days() }} as trial_days,
+        first_source_date,
+        last_source_date
     from source_bounds
 
 ),
@@ -71,6 +73,9 @@ final as (
             as last_post_trial_cohort_date,
         1 + {{ dbt.datediff('start_date', 'as_of_date', 'day') }}
             as window_days,
+        -- the dates found in the kept source rows (a later as_of_date is warned about)
+        first_source_date,
+        last_source_date,
         -- lineage: where this run read its sources (used by `precompute validate`)
         '{{ raw_data_dir() | replace("'", "''") }}' as raw_data_dir
     from resolved
