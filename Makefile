@@ -1,5 +1,5 @@
 # Two commands set up a fresh machine (Python 3.11 required):
-#   make build   build the bundled sample into an embedded DuckDB file
+#   make build   the main job on the bundled sample: build, gate, publish a release
 #   make test    sqlfluff lint, dbt build with every test, on-demand validation, pytest
 # Both create .venv with the pinned dependencies of requirements.lock.
 
@@ -9,11 +9,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 export DBT_PROFILES_DIR := $(CURDIR)
-export DUCKDB_PATH ?= $(CURDIR)/warehouse/ad_precompute.duckdb
 export RAW_DATA_DIR ?= $(CURDIR)/data/sample
+# The published warehouse (a symlink to the current release; see README "Releases").
+WAREHOUSE ?= $(CURDIR)/warehouse/ad_precompute.duckdb
+# Plain dbt builds (analysts, tests) write their own files, never a release.
+DEV_DUCKDB_PATH ?= $(CURDIR)/warehouse/dev/ad_precompute.duckdb
 TEST_DUCKDB_PATH ?= $(CURDIR)/warehouse/test.duckdb
+ARGS ?=
 
-.PHONY: install build run test lint dbt-test validate pytest bench bench-queries docs clean
+.PHONY: install build run dbt-build test lint dbt-test validate pytest bench bench-queries docs clean
 
 install: $(STAMP)
 
@@ -25,16 +29,21 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+# The main job: dbt build into a private file, every gate, then publish a release.
 build: install
-	@mkdir -p $(dir $(DUCKDB_PATH))
-	$(BIN)/dbt build
+	$(BIN)/precompute run --warehouse $(WAREHOUSE) $(ARGS)
 	@echo ""
-	@echo "Warehouse: $(DUCKDB_PATH)"
-	@echo "Tables:    main.entity_daily_metrics, main.entity_country_breakdown"
+	@echo "Published: $(WAREHOUSE) (open it read-only)"
+	@echo "Tables:    entity_daily_metrics, entity_country_breakdown, entity_names, precompute_release"
+	@echo "Releases:  $(BIN)/precompute releases --warehouse $(WAREHOUSE)"
 
-# The pipeline step: build, check, report (target/precompute_run_report.json).
-run: install
-	$(BIN)/precompute run --warehouse $(DUCKDB_PATH)
+run: build
+
+# Plain dbt build of every model into one file, as an analyst runs it (no release).
+dbt-build: install
+	@mkdir -p $(dir $(DEV_DUCKDB_PATH))
+	DUCKDB_PATH=$(DEV_DUCKDB_PATH) $(BIN)/dbt build
+	@echo "Warehouse (every model, not a release): $(DEV_DUCKDB_PATH)"
 
 lint: install
 	@mkdir -p $(dir $(TEST_DUCKDB_PATH))
@@ -66,7 +75,8 @@ bench-queries: install
 	$(BIN)/python benchmarks/queries.py
 
 docs: install
-	$(BIN)/dbt docs generate
+	DUCKDB_PATH=$(DEV_DUCKDB_PATH) $(BIN)/dbt docs generate
 
 clean:
-	rm -rf target logs warehouse
+	rm -rf target logs
+	find warehouse -mindepth 1 -maxdepth 1 ! -name .gitkeep -exec rm -rf {} +

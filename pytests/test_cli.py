@@ -38,6 +38,7 @@ int_source_rows_rejected (contract §2 and the window):
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import re
@@ -81,7 +82,8 @@ def _command() -> list[str]:
 
 
 def _env(work: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DUCKDB_PATH", "RAW_DATA_DIR")}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DUCKDB_PATH", "RAW_DATA_DIR", "PRECOMPUTE_WAREHOUSE", "PRECOMPUTE_AS_OF")}
     env["DBT_TARGET_PATH"] = str(work / "target")
     env["DBT_LOG_PATH"] = str(work / "logs")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_DIR), env.get("PYTHONPATH")]))
@@ -93,8 +95,13 @@ def precompute(work: Path, *args: str, env: dict | None = None) -> subprocess.Co
                           capture_output=True, text=True, timeout=300)
 
 
-def _report(work: Path, name: str = "precompute_run_report.json") -> dict:
-    return json.loads((work / "target" / name).read_text(encoding="utf-8"))
+def _report(work: Path, name: str | None = None) -> dict:
+    """The newest run report (target/runs/<run id>/run_report.json), or a named file in target/."""
+    if name:
+        return json.loads((work / "target" / name).read_text(encoding="utf-8"))
+    reports = sorted((work / "target" / "runs").glob("*/run_report.json"))
+    assert reports, f"no run report under {work / 'target' / 'runs'}"
+    return json.loads(reports[-1].read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
@@ -116,9 +123,10 @@ def test_run_succeeds_with_progress_and_report(tiny_run):
     assert sorted(int(i) for i, _, _, _ in lines) == list(range(1, len(lines) + 1))
     assert "[hook] OK" in proc.stdout
     assert (work / "wh" / "tiny.duckdb").is_file()  # relative --warehouse resolved, parent created
+    assert (work / "wh" / "tiny.duckdb").is_symlink()  # the published path points at the release
 
     report = _report(work)
-    assert report["status"] == "success" and report["exit_code"] == 0
+    assert report["status"] == "published" and report["exit_code"] == 0 and report["published"] is True
     assert report["warehouse"] == str(work / "wh" / "tiny.duckdb")
     assert report["raw_data_dir"] == str(work / "raw")
     assert report["rows"] == EXPECTED_ROWS
@@ -126,6 +134,7 @@ def test_run_succeeds_with_progress_and_report(tiny_run):
     assert rejects == EXPECTED_REJECTS
     assert report["window"] == {"start_date": "2025-01-01", "as_of_date": "2025-01-10", "trial_days": 7,
                                 "last_post_trial_cohort_date": "2025-01-03", "window_days": 10,
+                                "first_source_date": "2025-01-01", "last_source_date": "2025-01-12",
                                 "raw_data_dir": str(work / "raw")}
     assert {lvl: v["entities"] for lvl, v in report["entities"].items()} == {"campaign": 3, "adset": 2, "ad": 5}
     for table in ("entity_daily_metrics", "entity_country_breakdown"):
@@ -157,7 +166,8 @@ def test_run_fails_on_conflicting_meta_rows(tmp_path):
     assert f"FAIL  {test_name}: 1 failing row" in proc.stdout  # summary
     assert "ad_id=777 | report_date=2025-01-02" in proc.stdout  # the key is named
     report = _report(tmp_path)
-    assert report["status"] == "failed" and report["exit_code"] == 1
+    assert report["status"] == "failed" and report["exit_code"] == 1 and report["published"] is False
+    assert not (tmp_path / "w.duckdb").exists()  # nothing was ever published there
     [failing] = report["tests"]["failing"]
     assert failing["name"] == test_name and failing["failures"] == 1
     assert report["rows"]["entity_daily_metrics"] is None  # not built in this run
@@ -169,12 +179,12 @@ def test_run_fails_on_missing_column_and_file(tmp_path):
     assert sql != tiny_dataset.TABLES["mixpanel_user"]
     tiny_dataset.write(tmp_path / "raw", overrides={"mixpanel_user": sql}, skip=("user_product_metrics",))
     proc = precompute(tmp_path, "run", "--raw-dir", "raw", "--warehouse", "w.duckdb")
-    assert proc.returncode != 0
+    assert proc.returncode == 3  # the source contract: nothing built
     out = proc.stdout + proc.stderr
     assert f"{tmp_path / 'raw' / 'mixpanel_user.parquet'}): missing column 'abi_ad_set_id'" in out
     assert f"not found at {tmp_path / 'raw' / 'user_product_metrics.parquet'}" in out
     report = _report(tmp_path)  # written even though dbt stopped before any node
-    assert report["status"] == "error" and "abi_ad_set_id" in report["errors"][0]
+    assert report["status"] == "source_contract_violated" and "abi_ad_set_id" in report["errors"][0]
 
 
 def test_validate_matches_on_demand(tiny_run):
@@ -195,19 +205,42 @@ def test_validate_matches_on_demand(tiny_run):
     assert again.returncode == 0
 
 
-def test_pipeline_step_runs_precompute(tmp_path):
-    # master_pipeline.yaml's entry runs `precompute run`, forwarding env and args, exit code kept
+def _pipeline_script() -> Path:
     pipeline_yaml = PROJECT_DIR / "pipelines" / "master_pipeline.yaml"
     [step] = yaml.safe_load(pipeline_yaml.read_text(encoding="utf-8"))
     assert step["id"] == "⚡ Pre-processing - Pre-compute Dashboard Metrics" and step["tested"] is True
     script = (pipeline_yaml.parent / step["file"]).resolve()
     assert script == PROJECT_DIR / "pipelines" / "04_precompute_dashboard_metrics.py"
+    return script
+
+
+def test_pipeline_step_passes_yesterday_and_exits_non_zero_without_a_release(tmp_path):
+    # master_pipeline.yaml's entry runs `precompute run`, forwarding env and args, exit code kept;
+    # a missing source is exit 3 (nothing built, nothing published)
     tiny_dataset.write(tmp_path / "raw", skip=("mixpanel_event",))
     env = _env(tmp_path) | {"RAW_DATA_DIR": str(tmp_path / "raw")}
-    proc = subprocess.run([sys.executable, str(script), "--warehouse", "w.duckdb"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 1, proc.stdout + proc.stderr
+    proc = subprocess.run([sys.executable, str(_pipeline_script()), "--warehouse", "w.duckdb"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
     assert f"not found at {tmp_path / 'raw' / 'mixpanel_event.parquet'}" in proc.stdout + proc.stderr
     report = _report(tmp_path)
     assert report["warehouse"] == str(tmp_path / "w.duckdb")
     assert report["raw_data_dir"] == str(tmp_path / "raw")
+    yesterday = datetime.datetime.now(datetime.timezone.utc).date() - datetime.timedelta(days=1)
+    assert report["vars"]["as_of_date"] == yesterday.isoformat()  # the step's explicit as-of
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_pipeline_step_publishes_and_warns_when_as_of_is_after_the_sources(tmp_path):
+    # PRECOMPUTE_AS_OF overrides "yesterday"; the sources end on 2025-01-12, so the run warns
+    tiny_dataset.write(tmp_path / "raw")
+    env = _env(tmp_path) | {"RAW_DATA_DIR": str(tmp_path / "raw"), "PRECOMPUTE_AS_OF": "2025-01-20"}
+    proc = subprocess.run([sys.executable, str(_pipeline_script()), "--warehouse", "w.duckdb",
+                           "--start", tiny_dataset.START_DATE], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert ("warning: as_of_date 2025-01-20 is later than the last source date 2025-01-12"
+            in proc.stderr), proc.stderr
+    report = _report(tmp_path)
+    assert report["published"] is True and report["warnings"]
+    assert (tmp_path / "w.duckdb").is_symlink()
