@@ -9,6 +9,13 @@
 -#}
 {% macro aggregate_entity_cohorts(pairs_relation, grain_columns) -%}
 {%- set grain = grain_columns | join(', ') -%}
+{#- each estimated rate (metric-contract §5): the pairs it is the mean over,
+    and the rate column of user_product_metrics it averages -#}
+{%- set estimated_rates = [
+    ('trial_conversion', "pair_type = 'trial'", 'trial_conversion_rate'),
+    ('trial_refund', "pair_type = 'trial' and is_converted", 'trial_converted_to_refund_rate'),
+    ('purchase_refund', "pair_type = 'purchase'", 'initial_purchase_to_refund_rate'),
+] -%}
 
 user_flags as (
 
@@ -83,13 +90,14 @@ pair_totals as (
     select
         {{ grain }},
 
-        -- estimated rates: means over the pairs that have a metrics row
-        avg(case when pair_type = 'trial' and has_product_metrics then trial_conversion_rate end)
-            as trial_conversion_rate_estimated,
-        avg(case when pair_type = 'trial' and is_converted and has_product_metrics then trial_converted_to_refund_rate end)
-            as trial_refund_rate_estimated,
-        avg(case when pair_type = 'purchase' and has_product_metrics then initial_purchase_to_refund_rate end)
-            as purchase_refund_rate_estimated,
+        -- estimated rates: means over the pairs that have a metrics row (and a
+        -- non-NULL rate), and how many pairs entered each mean
+        {%- for name, pairs, rate in estimated_rates %}
+        avg(case when {{ pairs }} and has_product_metrics then {{ rate }} end)
+            as {{ name }}_rate_estimated,
+        count(case when {{ pairs }} and has_product_metrics then {{ rate }} end)
+            as {{ name }}_estimate_pair_count,
+        {%- endfor %}
 
         -- money
         sum(
@@ -117,10 +125,11 @@ cohorts_aggregated as (
         user_lists.{{ list_name }}_users,
         {%- endfor %}
 
-        -- estimated rates (NULL when no pair has a metrics row)
-        pair_totals.trial_conversion_rate_estimated,
-        pair_totals.trial_refund_rate_estimated,
-        pair_totals.purchase_refund_rate_estimated,
+        -- estimated rates (NULL when no pair has a metrics row) and their pair counts
+        {%- for name, pairs, rate in estimated_rates %}
+        pair_totals.{{ name }}_rate_estimated,
+        pair_totals.{{ name }}_estimate_pair_count,
+        {%- endfor %}
 
         -- money
         pair_totals.actual_revenue_usd,

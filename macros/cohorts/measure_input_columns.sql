@@ -20,6 +20,9 @@
         coalesce({{ cohorts }}.trial_conversion_rate_estimated, 0) as trial_conversion_rate_estimated,
         coalesce({{ cohorts }}.trial_refund_rate_estimated, 0) as trial_refund_rate_estimated,
         coalesce({{ cohorts }}.purchase_refund_rate_estimated, 0) as purchase_refund_rate_estimated,
+        coalesce({{ cohorts }}.trial_conversion_estimate_pair_count, 0) as trial_conversion_estimate_pair_count,
+        coalesce({{ cohorts }}.trial_refund_estimate_pair_count, 0) as trial_refund_estimate_pair_count,
+        coalesce({{ cohorts }}.purchase_refund_estimate_pair_count, 0) as purchase_refund_estimate_pair_count,
 
         -- money
         coalesce({{ cohorts }}.actual_revenue_usd, 0) as actual_revenue_usd,

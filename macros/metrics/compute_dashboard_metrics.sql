@@ -1,13 +1,19 @@
 {#-
     Every dashboard metric of metric-contract §5, from one row of raw inputs
-    (int_entity_*_measures_joined), with the column names and types of the
-    spec's CREATE TABLEs. Shared by entity_daily_metrics and
-    entity_country_breakdown, so that a formula lives in one place.
+    (int_entity_*_measures_joined), with the column names of the spec's CREATE
+    TABLEs and the types of contract §5 "Types": money DECIMAL(18,2); accuracy
+    ratios, click_to_trial_rate and estimated_roas DECIMAL(18,4); the six rates
+    DECIMAL(5,4); data_quality_score DECIMAL(3,2); counts INTEGER. Shared by
+    entity_daily_metrics and entity_country_breakdown, so that a formula lives
+    in one place.
 
     Intermediate values are never rounded; each column is rounded once, when
     it is cast to its stored type. Emits CTEs ending in `dashboard_metrics`.
 -#}
 {% macro compute_dashboard_metrics(inputs, key_columns) -%}
+{%- set money = 'decimal(18, 2)' -%}
+{%- set wide_ratio = 'decimal(18, 4)' -%}
+{%- set rate = 'decimal(5, 4)' -%}
 
 ratios_computed as (
 
@@ -43,7 +49,7 @@ dashboard_metrics as (
         {%- endfor %}
 
         -- meta advertising metrics
-        cast(round(meta_spend_usd, 2) as decimal(10, 2)) as meta_spend,
+        cast(round(meta_spend_usd, 2) as {{ money }}) as meta_spend,
         cast(meta_impressions as integer) as meta_impressions,
         cast(meta_clicks as integer) as meta_clicks,
         cast(meta_trials as integer) as meta_trial_count,
@@ -62,37 +68,42 @@ dashboard_metrics as (
         purchase_refund_user_ids,
 
         -- conversion and refund rates (fractions 0-1)
-        cast(round(trial_conversion_rate_estimated, 4) as decimal(5, 4)) as trial_conversion_rate_estimated,
-        cast(round(trial_conversion_rate_actual, 4) as decimal(5, 4)) as trial_conversion_rate_actual,
-        cast(round(trial_refund_rate_estimated, 4) as decimal(5, 4)) as trial_refund_rate_estimated,
-        cast(round(trial_refund_rate_actual, 4) as decimal(5, 4)) as trial_refund_rate_actual,
-        cast(round(purchase_refund_rate_estimated, 4) as decimal(5, 4)) as purchase_refund_rate_estimated,
-        cast(round(purchase_refund_rate_actual, 4) as decimal(5, 4)) as purchase_refund_rate_actual,
+        cast(round(trial_conversion_rate_estimated, 4) as {{ rate }}) as trial_conversion_rate_estimated,
+        cast(round(trial_conversion_rate_actual, 4) as {{ rate }}) as trial_conversion_rate_actual,
+        cast(round(trial_refund_rate_estimated, 4) as {{ rate }}) as trial_refund_rate_estimated,
+        cast(round(trial_refund_rate_actual, 4) as {{ rate }}) as trial_refund_rate_actual,
+        cast(round(purchase_refund_rate_estimated, 4) as {{ rate }}) as purchase_refund_rate_estimated,
+        cast(round(purchase_refund_rate_actual, 4) as {{ rate }}) as purchase_refund_rate_actual,
+
+        -- pairs that entered each estimated rate's mean (weights for range totals, §8)
+        cast(trial_conversion_estimate_pair_count as integer) as trial_conversion_estimate_pair_count,
+        cast(trial_refund_estimate_pair_count as integer) as trial_refund_estimate_pair_count,
+        cast(purchase_refund_estimate_pair_count as integer) as purchase_refund_estimate_pair_count,
 
         -- revenue (USD)
-        cast(round(actual_revenue_usd, 2) as decimal(10, 2)) as actual_revenue_usd,
-        cast(round(actual_refunds_usd, 2) as decimal(10, 2)) as actual_refunds_usd,
-        cast(round(actual_revenue_usd - actual_refunds_usd, 2) as decimal(10, 2)) as net_actual_revenue_usd,
-        cast(round(estimated_revenue_usd, 2) as decimal(10, 2)) as estimated_revenue_usd,
-        cast(round(adjusted_estimated_revenue_usd, 2) as decimal(10, 2)) as adjusted_estimated_revenue_usd,
+        cast(round(actual_revenue_usd, 2) as {{ money }}) as actual_revenue_usd,
+        cast(round(actual_refunds_usd, 2) as {{ money }}) as actual_refunds_usd,
+        cast(round(actual_revenue_usd - actual_refunds_usd, 2) as {{ money }}) as net_actual_revenue_usd,
+        cast(round(estimated_revenue_usd, 2) as {{ money }}) as estimated_revenue_usd,
+        cast(round(adjusted_estimated_revenue_usd, 2) as {{ money }}) as adjusted_estimated_revenue_usd,
 
         -- performance (ratios in percent)
-        cast(round(adjusted_estimated_revenue_usd - meta_spend_usd, 2) as decimal(10, 2)) as profit_usd,
-        cast(round({{ ad_precompute.safe_divide('adjusted_estimated_revenue_usd', 'meta_spend_usd') }}, 4) as decimal(8, 4))
+        cast(round(adjusted_estimated_revenue_usd - meta_spend_usd, 2) as {{ money }}) as profit_usd,
+        cast(round({{ ad_precompute.safe_divide('adjusted_estimated_revenue_usd', 'meta_spend_usd') }}, 4) as {{ wide_ratio }})
             as estimated_roas,
-        cast(round(trial_accuracy_ratio, 4) as decimal(8, 4)) as trial_accuracy_ratio,
-        cast(round(purchase_accuracy_ratio, 4) as decimal(8, 4)) as purchase_accuracy_ratio,
+        cast(round(trial_accuracy_ratio, 4) as {{ wide_ratio }}) as trial_accuracy_ratio,
+        cast(round(purchase_accuracy_ratio, 4) as {{ wide_ratio }}) as purchase_accuracy_ratio,
 
         -- cost (USD)
-        cast(round({{ ad_precompute.safe_divide('meta_spend_usd', 'trial_users') }}, 2) as decimal(10, 2))
+        cast(round({{ ad_precompute.safe_divide('meta_spend_usd', 'trial_users') }}, 2) as {{ money }})
             as mixpanel_cost_per_trial,
-        cast(round({{ ad_precompute.safe_divide('meta_spend_usd', 'purchase_users') }}, 2) as decimal(10, 2))
+        cast(round({{ ad_precompute.safe_divide('meta_spend_usd', 'purchase_users') }}, 2) as {{ money }})
             as mixpanel_cost_per_purchase,
-        cast(round({{ ad_precompute.safe_divide('meta_spend_usd', 'meta_trials') }}, 2) as decimal(10, 2))
+        cast(round({{ ad_precompute.safe_divide('meta_spend_usd', 'meta_trials') }}, 2) as {{ money }})
             as meta_cost_per_trial,
-        cast(round({{ ad_precompute.safe_divide('meta_spend_usd', 'meta_purchases') }}, 2) as decimal(10, 2))
+        cast(round({{ ad_precompute.safe_divide('meta_spend_usd', 'meta_purchases') }}, 2) as {{ money }})
             as meta_cost_per_purchase,
-        cast(round({{ ad_precompute.safe_divide('trial_users * 100', 'meta_clicks') }}, 4) as decimal(8, 4))
+        cast(round({{ ad_precompute.safe_divide('trial_users * 100', 'meta_clicks') }}, 4) as {{ wide_ratio }})
             as click_to_trial_rate,
 
         -- metadata

@@ -70,6 +70,22 @@ counts as (
             where reject_reason is not null
         ) as rejected_rows
 
+    union all
+
+    -- optional: no file reads as no rows
+    select
+        'id_name_mapping' as source_table,
+        (
+            select count(*) from (
+                {{ select_from_optional_source('meta_ads', 'id_name_mapping') }}
+            ) as id_name_mapping
+        ) as source_rows,
+        (select count(*) from {{ ref('stg_meta_ads__id_name_mapping') }}) as staged_rows,
+        (
+            select count(*) from {{ ref('base_meta_ads__id_name_mapping') }}
+            where reject_reason is not null
+        ) as rejected_rows
+
 )
 
 select *

@@ -1,9 +1,17 @@
 -- One row per source row that is not used, with the reason (metric-contract
--- §2: nothing is dropped silently). Reasons:
---   null_key, negative_measure, exact_duplicate        Meta rows / mapping rows
+-- §2: nothing is dropped silently). Reasons (described in the docs block
+-- col_reject_reason, models/staging/_staging__docs.md):
+--   null_key, non_finite_measure, negative_measure,
+--   exact_duplicate                                    Meta rows / mapping rows
 --   null_distinct_id, empty_distinct_id,
---   comma_in_distinct_id, exact_duplicate,
---   duplicate_delivery                                 Mixpanel rows
+--   comma_in_distinct_id, exact_duplicate              Mixpanel users and events
+--   null_event_uuid, empty_event_uuid, null_event_name,
+--   empty_event_name, null_event_time,
+--   non_finite_revenue, duplicate_delivery             events
+--   null_product_id, non_finite_rate, rate_out_of_range,
+--   non_finite_current_value, negative_current_value   user_product_metrics
+--   null_key, unknown_entity_type,
+--   conflicting_canonical_name, exact_duplicate        id_name_mapping (optional)
 --   outside_reporting_window                           Meta rows before start_date / after as_of_date
 --   after_as_of_date                                   events after the end of as_of_date
 -- Every source row is in its stg_ model or here, and only once in stg_.
@@ -23,6 +31,8 @@
     ('user_product_metrics', 'base_mixpanel__user_product_metrics',
         ['distinct_id', 'product_id', 'trial_conversion_rate', 'trial_converted_to_refund_rate',
          'initial_purchase_to_refund_rate', 'current_value_usd']),
+    ('id_name_mapping', 'base_meta_ads__id_name_mapping',
+        ['entity_type', 'entity_id', 'canonical_name']),
 ] %}
 
 with
@@ -85,6 +95,15 @@ rejected_in_staging as (
         reject_reason,
         {{ describe_record(rejected_sources[5][2]) }} as source_record
     from {{ ref('base_mixpanel__user_product_metrics') }}
+    where reject_reason is not null
+
+    union all
+
+    select
+        'id_name_mapping' as source_table,
+        reject_reason,
+        {{ describe_record(rejected_sources[6][2]) }} as source_record
+    from {{ ref('base_meta_ads__id_name_mapping') }}
     where reject_reason is not null
 
 ),

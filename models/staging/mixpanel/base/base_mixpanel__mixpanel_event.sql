@@ -1,7 +1,11 @@
 -- Every delivered event, cast and renamed, with the reason it is rejected
--- (NULL when kept). Deliveries sharing event_uuid, event_name, distinct_id and
--- event_time are one event, Mixpanel's own rule (metric-contract §2); the
--- first copy by (product_id, revenue_usd) is kept.
+-- (NULL when kept; metric-contract §2): an unusable distinct_id, a NULL or
+-- empty event_uuid or event_name, a NULL event_time, a non-finite revenue_usd.
+-- Deliveries sharing event_uuid, event_name, distinct_id and event_time are one
+-- event, Mixpanel's own rule; among the usable copies the first by
+-- (product_id, revenue_usd) is kept, the others are `duplicate_delivery`.
+-- event_time is cast to TIMESTAMP in the session zone, UTC (profiles.yml), so a
+-- TIMESTAMPTZ source is taken in UTC.
 
 with
 
@@ -29,15 +33,35 @@ renamed as (
 
 ),
 
+row_checked as (
+
+    select
+        *,
+        coalesce(
+            {{ distinct_id_reject_reason('distinct_id') }},
+            case
+                when event_uuid is null then 'null_event_uuid'
+                when event_uuid = '' then 'empty_event_uuid'
+                when event_name is null then 'null_event_name'
+                when event_name = '' then 'empty_event_name'
+                when event_time is null then 'null_event_time'
+                when not {{ is_finite('revenue_usd') }} then 'non_finite_revenue'
+            end
+        ) as row_reject_reason
+    from renamed
+
+),
+
 numbered as (
 
     select
         *,
+        -- rejected rows are numbered apart, so that a bad copy never hides a good one
         row_number() over (
-            partition by event_uuid, event_name, distinct_id, event_time
+            partition by row_reject_reason, event_uuid, event_name, distinct_id, event_time
             order by product_id nulls last, revenue_usd nulls last
         ) as delivery_number
-    from renamed
+    from row_checked
 
 ),
 
@@ -52,7 +76,7 @@ flagged as (
         product_id,
         revenue_usd,
         coalesce(
-            {{ distinct_id_reject_reason('distinct_id') }},
+            row_reject_reason,
             case when delivery_number > 1 then 'duplicate_delivery' end
         ) as reject_reason
     from numbered

@@ -1,6 +1,7 @@
 -- Every source row of mixpanel_user, cast and renamed, with the reason it is
--- rejected (NULL when kept). Empty abi ids read as NULL; a missing or empty
--- country becomes 'ZZ' (metric-contract §1).
+-- rejected (NULL when kept). Empty abi ids read as NULL; the country is
+-- trimmed and upper-cased (' us' is 'US', metric-contract §2), and a missing
+-- or empty one becomes 'ZZ' (metric-contract §1).
 
 with
 
@@ -24,7 +25,7 @@ renamed as (
 
         -- geography
         cast(country as {{ dbt.type_string() }}) as country,
-        coalesce(nullif(cast(country as {{ dbt.type_string() }}), ''), 'ZZ') as country_code
+        coalesce(nullif(upper(trim(cast(country as {{ dbt.type_string() }}))), ''), 'ZZ') as country_code
 
     from source
 

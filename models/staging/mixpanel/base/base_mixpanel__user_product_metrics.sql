@@ -1,5 +1,8 @@
 -- Every source row of user_product_metrics, cast, with the reason it is
--- rejected (NULL when kept).
+-- rejected (NULL when kept; metric-contract §2): an unusable distinct_id, no
+-- product_id, a rate that is non-finite or outside [0, 1], a current_value that
+-- is non-finite or negative. A rejected row's pair has no metrics row. A NULL
+-- rate or value is kept (a NULL rate is skipped by its mean, docs/decisions.md D13).
 
 with
 
@@ -51,8 +54,22 @@ flagged as (
         current_value_usd,
         coalesce(
             {{ distinct_id_reject_reason('distinct_id') }},
-            case when product_id is null or product_id = '' then 'null_product_id' end,
-            case when copy_number > 1 then 'exact_duplicate' end
+            case
+                when product_id is null or product_id = '' then 'null_product_id'
+                when
+                    not {{ is_finite('trial_conversion_rate') }}
+                    or not {{ is_finite('trial_converted_to_refund_rate') }}
+                    or not {{ is_finite('initial_purchase_to_refund_rate') }}
+                    then 'non_finite_rate'
+                when
+                    trial_conversion_rate < 0 or trial_conversion_rate > 1
+                    or trial_converted_to_refund_rate < 0 or trial_converted_to_refund_rate > 1
+                    or initial_purchase_to_refund_rate < 0 or initial_purchase_to_refund_rate > 1
+                    then 'rate_out_of_range'
+                when not {{ is_finite('current_value_usd') }} then 'non_finite_current_value'
+                when current_value_usd < 0 then 'negative_current_value'
+                when copy_number > 1 then 'exact_duplicate'
+            end
         ) as reject_reason
     from numbered
 
