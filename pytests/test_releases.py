@@ -242,6 +242,16 @@ def test_rollback_publishes_the_previous_release_and_reports_stay_with_their_run
     forward = precompute(work, "rollback", "--warehouse", str(warehouse), "--to", ids[2])
     assert forward.returncode == 0 and published_run_id(warehouse) == ids[2]
 
+    # a plain dbt build pointed at the published path is refused before it writes anything
+    before = sha256(published_file(warehouse))
+    env = _env(work) | {"DUCKDB_PATH": str(warehouse), "DBT_PROFILES_DIR": str(PROJECT_DIR)}
+    dbt = subprocess.run([str(Path(sys.executable).with_name("dbt")), "build", "--project-dir", str(PROJECT_DIR),
+                          "--vars", json.dumps({"raw_data_dir": str(raw)})],
+                         cwd=work, env=env, capture_output=True, text=True, timeout=300)
+    assert dbt.returncode != 0
+    assert f"DUCKDB_PATH ({warehouse}) is a published release" in dbt.stdout, dbt.stdout[-3000:]
+    assert sha256(published_file(warehouse)) == before
+
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--start", "2025-02-01", "--as-of", "2025-01-21"], "var start_date (2025-02-01) is after as_of_date (2025-01-21)"),
@@ -267,3 +277,21 @@ def test_status_and_rollback_with_nothing_published(tmp_path):
     assert status.returncode == 1 and "no release published" in status.stdout
     back = precompute(tmp_path, "rollback", "--warehouse", str(warehouse), timeout=60)
     assert back.returncode == 1 and "no release older than" in back.stderr
+
+
+def test_full_disk_fails_with_the_database_message_and_publishes_nothing(tmp_path):
+    # a 2 MiB file system for the published path, so the private build runs out of space
+    mount_point = tmp_path / "small_disk"
+    mount_point.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount_point)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here (needs root): {mounted.stderr.strip()}")
+    try:
+        warehouse = mount_point / "dash.duckdb"
+        proc = precompute(tmp_path, *run_args(warehouse, SAMPLE_DIR), "--gate-cases", "0")
+        assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]
+        assert re.search(r"ERROR model \w+:\n\s+.*No space left on device", proc.stdout), proc.stdout[-3000:]
+        assert "not published" in proc.stdout and not warehouse.exists()
+    finally:
+        subprocess.run(["umount", str(mount_point)], check=False)

@@ -240,7 +240,11 @@ EXIT_USAGE = 2  # bad arguments or vars: dbt did not start
 EXIT_SOURCES = 3  # the source contract is broken (missing / mistyped / empty source): nothing built
 EXIT_NOT_PUBLISHED = 4  # the gates passed but no release was published (lock held, disk full, ...)
 
-DEFAULT_GATE_CASES = 60
+
+def _default_gate_cases() -> int:
+    from python_hooks.validate import DEFAULT_GATE_CASES
+
+    return DEFAULT_GATE_CASES
 
 
 def _source_tables(target_dir: Path) -> list[str]:
@@ -614,7 +618,7 @@ def build_parser() -> argparse.ArgumentParser:
                                   "'{trial_days: 7, allow_empty_sources: [user_product_metrics]}'")
     r.add_argument("--warehouse", help="the published DuckDB path (default: $PRECOMPUTE_WAREHOUSE or "
                                        "<project>/warehouse/ad_precompute.duckdb)")
-    r.add_argument("--gate-cases", type=int, default=DEFAULT_GATE_CASES,
+    r.add_argument("--gate-cases", type=int, default=_default_gate_cases(),
                    help="cells compared with the on-demand path before publishing; 0 skips this gate "
                         "(default: %(default)s)")
     r.add_argument("--gate-seed", type=int, default=0, help="seed of the gate's cell draw (default: 0)")

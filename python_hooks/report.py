@@ -272,6 +272,8 @@ def format_summary(report: dict) -> str:
     if validation:
         add(f"validate    {validation['matched']}/{validation['cells']} cells match the on-demand path "
             f"({'pass' if validation['passed'] else 'FAIL'}, {validation['elapsed_seconds']:.1f}s)")
+        if validation.get("error"):
+            add("  ERROR " + str(validation["error"])[:400])
         for m in (validation.get("mismatches") or [])[:5]:
             add("  MISMATCH " + ", ".join(f"{k}={v}" for k, v in m.items())[:300])
     timings = report.get("timings") or {}
