@@ -25,6 +25,32 @@ user_product_metrics (tcr, tcrr, iprr, current_value):
   u2 P3 (0, 0, .25, 30)    u8 P3 (0, 0, .15, 25)   u1 P4 (0, 0, 0, 16)
   u3 P3 (0, 0, .5, 12)     u9 P3 (0, 0, .1, 8)     u4 P5 (.8, .5, .4, 50)
   u2 P2 (0, 0, 0, 99)  (never a pair: unused)      u7 P1: no row
+
+Contract v2 rejects and country normalisation: a separate hierarchy A5 -> S5 -> C5
+whose users w1..w10 (abi ids C5 / S5 / A5) all start a trial of P1 on 01-02:
+  country:  w1 ' us' -> US, w2 'Fr' -> FR, w3 '  ' -> ZZ, w4 'US', w7 'de' -> DE,
+            w8 'US', w9 'US', w10 'us' -> US  (w5, w6: 'US', their trial is rejected)
+  events rejected: w5's trial (NULL event_uuid), w6's trial ('' event_uuid),
+            w4's conversion (revenue NaN), w10's first conversion (revenue +Infinity;
+            its second, 8 USD, counts), w2's cancellation (revenue -Infinity); rows
+            with NULL / '' event_name and
+            NULL event_time (no metric could use them anyway)
+  user_product_metrics (tcr, tcrr, iprr, current_value):
+            w1 P1 (.5, .2, .1, 40)     kept
+            w2 P1 (1.5, .4, .1, 30)    rejected: rate > 1
+            w3 P1 (.9, -.1, .1, 30)    rejected: rate < 0
+            w4 P1 (NULL, .6, .1, 20)   kept: the NULL rate is not in the mean / count
+            w7 P1 (.2, .2, NaN, 10)    rejected: non-finite rate
+            w8 P1 (.1, .2, .1, +Inf)   rejected: non-finite current_value
+            w9 P1 (.7, .2, .1, -1)     rejected: negative current_value
+            w10 P1 (.4, NULL, .1, NULL) kept: NULL current_value is not summed
+            w1 P3 (0, 0, .3, 5)        kept (purchase pair)
+            w4 P3 (0, 0, NULL, 7)      kept: NULL rate (purchase pair)
+  Meta A5: 01-02 one good row (40 / 400 / 20 / 10 / 2) plus a NaN-spend and a
+            +Inf-spend row (rejected); 01-03 a row with NULL spend and NULL trials
+            (kept, NULL = 0); 01-04 a -Inf-spend row (rejected). Country table 01-02:
+            'United States' 25 / 250 / 12 / 6 / 1, plus a NaN-spend US row and an
+            +Inf-spend 'Germany' row (rejected).
 """
 
 from __future__ import annotations
@@ -53,7 +79,12 @@ APD = """
     (DATE '2024-01-02', 'A9', 100.0, 1000,  1, 1, 0),  -- ad not in the mapping
     (DATE '2024-01-03', 'A1',  20.0,   -5,  1, 0, 0),  -- negative impressions: whole row rejected
     (DATE '2024-01-04', 'A3',  30.0,  300,  0, 0, 4),
-    (DATE '2024-01-05', 'A1',  10.0,  100,  5, 0, 0)
+    (DATE '2024-01-05', 'A1',  10.0,  100,  5, 0, 0),
+    (DATE '2024-01-02', 'A5',  40.0,  400, 20, 10, 2),
+    (DATE '2024-01-02', 'A5', 'NaN'::DOUBLE,       100,  1,  1, 1),  -- non-finite spend: rejected
+    (DATE '2024-01-02', 'A5', 'Infinity'::DOUBLE,  100,  1,  1, 1),  -- non-finite spend: rejected
+    (DATE '2024-01-03', 'A5', NULL,                 50,  5, NULL, 0),  -- NULL measures: kept as 0
+    (DATE '2024-01-04', 'A5', '-Infinity'::DOUBLE,  10,  1,  0, 0)   -- -Inf spend: rejected
 """
 
 APDC = """
@@ -63,13 +94,17 @@ APDC = """
     (DATE '2024-01-02', 'A1', 'Atlantis',       5.0, 100,  5, 1, 0),  -- unmapped -> ZZ (summed)
     (DATE '2024-01-02', 'A1', 'Namibia',        1.0,  10,  0, 0, 0),  -- -> 'NA' (not NULL!)
     (DATE '2024-01-02', 'A1', 'Germany',       -3.0,  10,  1, 0, 0),  -- negative spend: rejected
-    (DATE '2024-01-02', 'A1', 'France',         2.0,  20,  1, 0, 0)   -- FR (see test of DE/FR)
+    (DATE '2024-01-02', 'A1', 'France',         2.0,  20,  1, 0, 0),  -- FR (see test of DE/FR)
+    (DATE '2024-01-02', 'A5', 'United States', 25.0, 250, 12, 6, 1),
+    (DATE '2024-01-02', 'A5', 'United States', 'NaN'::DOUBLE, 5, 1, 1, 0),       -- rejected
+    (DATE '2024-01-02', 'A5', 'Germany',       'Infinity'::DOUBLE, 5, 1, 1, 0)   -- rejected
 """
 
 MAPPING = """
     ('A1', 'S1', 'C1'),
     ('A2', 'S1', 'C1'),
-    ('A3', 'S2', 'C2')
+    ('A3', 'S2', 'C2'),
+    ('A5', 'S5', 'C5')
 """
 
 USERS = """
@@ -83,7 +118,17 @@ USERS = """
     ('u6',  'C6', NULL, 'A1', FALSE, 'US'),
     ('u,5', NULL, NULL, 'A1', TRUE,  'US'),
     ('',    NULL, NULL, 'A1', TRUE,  'US'),
-    (NULL,  NULL, NULL, 'A1', TRUE,  'US')
+    (NULL,  NULL, NULL, 'A1', TRUE,  'US'),
+    ('w1',  'C5', 'S5', 'A5', TRUE,  ' us'),
+    ('w2',  'C5', 'S5', 'A5', TRUE,  'Fr'),
+    ('w3',  'C5', 'S5', 'A5', TRUE,  '  '),
+    ('w4',  'C5', 'S5', 'A5', TRUE,  'US'),
+    ('w5',  'C5', 'S5', 'A5', TRUE,  'US'),
+    ('w6',  'C5', 'S5', 'A5', TRUE,  'US'),
+    ('w7',  'C5', 'S5', 'A5', TRUE,  'de'),
+    ('w8',  'C5', 'S5', 'A5', TRUE,  'US'),
+    ('w9',  'C5', 'S5', 'A5', TRUE,  'US'),
+    ('w10', 'C5', 'S5', 'A5', TRUE,  'us')
 """
 
 EVENTS = """
@@ -133,7 +178,33 @@ EVENTS = """
     ('e40', 'u6',  'RC Trial started',   TIMESTAMP '2024-01-02 10:00:00', 'P1', NULL),
     ('e41', 'u,5', 'RC Trial started',   TIMESTAMP '2024-01-02 10:00:00', 'P1', NULL),
     ('e42', '',    'RC Trial started',   TIMESTAMP '2024-01-02 10:00:00', 'P1', NULL),
-    ('e43', NULL,  'RC Trial started',   TIMESTAMP '2024-01-02 10:00:00', 'P1', NULL)
+    ('e43', NULL,  'RC Trial started',   TIMESTAMP '2024-01-02 10:00:00', 'P1', NULL),
+    -- A5 (contract v2 rejects): trials of P1 on 01-02
+    ('f1',  'w1',  'RC Trial started',   TIMESTAMP '2024-01-02 08:00:00', 'P1', NULL),
+    ('f2',  'w2',  'RC Trial started',   TIMESTAMP '2024-01-02 08:10:00', 'P1', NULL),
+    ('f3',  'w3',  'RC Trial started',   TIMESTAMP '2024-01-02 08:20:00', 'P1', NULL),
+    ('f4',  'w4',  'RC Trial started',   TIMESTAMP '2024-01-02 08:30:00', 'P1', NULL),
+    (NULL,  'w5',  'RC Trial started',   TIMESTAMP '2024-01-02 08:40:00', 'P1', NULL),  -- NULL uuid
+    ('',    'w6',  'RC Trial started',   TIMESTAMP '2024-01-02 08:50:00', 'P1', NULL),  -- '' uuid
+    ('f7',  'w7',  'RC Trial started',   TIMESTAMP '2024-01-02 09:00:00', 'P1', NULL),
+    ('f8',  'w8',  'RC Trial started',   TIMESTAMP '2024-01-02 09:10:00', 'P1', NULL),
+    ('f9',  'w9',  'RC Trial started',   TIMESTAMP '2024-01-02 09:20:00', 'P1', NULL),
+    ('f10', 'w10', 'RC Trial started',   TIMESTAMP '2024-01-02 09:30:00', 'P1', NULL),
+    -- purchases of P3 on 01-02
+    ('f11', 'w1',  'RC Initial purchase', TIMESTAMP '2024-01-02 12:00:00', 'P3', 9.0),
+    ('f12', 'w4',  'RC Initial purchase', TIMESTAMP '2024-01-02 12:00:00', 'P3', 11.0),
+    -- conversions on 01-05: w1 and w2 count; w4 (NaN) and w10 (+Inf) are rejected
+    ('f13', 'w1',  'RC Trial converted', TIMESTAMP '2024-01-05 10:00:00', 'P1', 12.0),
+    ('f14', 'w2',  'RC Trial converted', TIMESTAMP '2024-01-05 10:00:00', 'P1', 10.0),
+    ('f15', 'w4',  'RC Trial converted', TIMESTAMP '2024-01-05 10:00:00', 'P1', 'NaN'::DOUBLE),
+    ('f16', 'w10', 'RC Trial converted', TIMESTAMP '2024-01-05 10:00:00', 'P1', 'Infinity'::DOUBLE),
+    ('f16b','w10', 'RC Trial converted', TIMESTAMP '2024-01-05 11:00:00', 'P1', 8.0),
+    -- w2's -Inf cancellation: rejected, so no refund
+    ('f17', 'w2',  'RC Cancellation',    TIMESTAMP '2024-01-06 10:00:00', 'P1', '-Infinity'::DOUBLE),
+    -- rows no metric can use, rejected all the same
+    ('f18', 'w3',  NULL,                 TIMESTAMP '2024-01-02 10:00:00', 'P1', NULL),
+    ('f19', 'w3',  '',                   TIMESTAMP '2024-01-02 10:00:00', 'P1', NULL),
+    ('f20', 'w3',  'RC Trial started',   NULL,                            'P1', NULL)
 """
 
 UPM = """
@@ -146,7 +217,17 @@ UPM = """
     ('u3', 'P3', 0.0, 0.0, 0.5,  12.0),
     ('u9', 'P3', 0.0, 0.0, 0.1,   8.0),
     ('u4', 'P5', 0.8, 0.5, 0.4,  50.0),
-    ('u2', 'P2', 0.0, 0.0, 0.0,  99.0)
+    ('u2', 'P2', 0.0, 0.0, 0.0,  99.0),
+    ('w1',  'P1', 0.5,  0.2,  0.1,  40.0),
+    ('w2',  'P1', 1.5,  0.4,  0.1,  30.0),           -- rate > 1: rejected
+    ('w3',  'P1', 0.9, -0.1,  0.1,  30.0),           -- rate < 0: rejected
+    ('w4',  'P1', NULL, 0.6,  0.1,  20.0),           -- NULL rate: kept
+    ('w7',  'P1', 0.2,  0.2,  'NaN'::DOUBLE, 10.0),  -- non-finite rate: rejected
+    ('w8',  'P1', 0.1,  0.2,  0.1,  'Infinity'::DOUBLE),  -- non-finite value: rejected
+    ('w9',  'P1', 0.7,  0.2,  0.1,  -1.0),           -- negative value: rejected
+    ('w10', 'P1', 0.4,  NULL, 0.1,  NULL),           -- NULL value and NULL rate: kept
+    ('w1',  'P3', 0.0,  0.0,  0.3,   5.0),
+    ('w4',  'P3', 0.0,  0.0,  NULL,  7.0)
 """
 
 MAPPING_CSV = (
@@ -212,11 +293,14 @@ def raw_dir(tmp_path_factory) -> Path:
     return d
 
 
-@pytest.fixture(scope="module")
-def od(raw_dir) -> OnDemandMetrics:
+@pytest.fixture(scope="module", params=[False, True], ids=["parquet-views", "materialized"])
+def od(raw_dir, request) -> OnDemandMetrics:
+    # every test runs on both forms of the sources: views over the Parquet files and
+    # temp tables loaded once (the form `precompute validate` uses)
     return OnDemandMetrics(
         raw_dir, start_date=START, as_of_date=AS_OF, trial_days=7,
         country_mapping_csv=raw_dir / "breakdown_mapping_country.csv",
+        materialize=request.param,
     )
 
 
@@ -405,9 +489,9 @@ def test_fill_rule_and_rollup(od):
 
 def test_entities(od):
     assert od.entities() == {
-        "campaign": ["C1", "C2", "C9"],   # C6 belongs to an unattributed user
-        "adset": ["S1", "S2"],
-        "ad": ["A1", "A2", "A3", "A9"],   # A9 from ad_performance_daily only
+        "campaign": ["C1", "C2", "C5", "C9"],   # C6 belongs to an unattributed user
+        "adset": ["S1", "S2", "S5"],
+        "ad": ["A1", "A2", "A3", "A5", "A9"],   # A9 from ad_performance_daily only
     }
     with pytest.raises(ValueError):
         od.daily_metrics("campaign", "C6", START, AS_OF)
@@ -521,3 +605,208 @@ def test_missing_column_is_a_clear_error(raw_dir, tmp_path):
     (tmp_path / "user_product_metrics.parquet").unlink()
     with pytest.raises(FileNotFoundError, match="user_product_metrics"):
         OnDemandMetrics(tmp_path)
+
+
+# ------------------------------------------------------------ contract v2
+def test_v2_meta_rows_non_finite_rejected_null_kept(od):
+    r = one(od, "ad", "A5", D2)
+    # the NaN-spend and +Inf-spend rows of 01-02 are rejected: the good row only
+    assert (r["meta_spend"], r["meta_impressions"], r["meta_clicks"],
+            r["meta_trial_count"], r["meta_purchase_count"]) == (40.0, 400, 20, 10, 2)
+    # 01-03: NULL spend and NULL meta_trials count as 0, the row is kept (impressions 50)
+    r3 = one(od, "ad", "A5", D3)
+    assert (r3["meta_spend"], r3["meta_impressions"], r3["meta_clicks"],
+            r3["meta_trial_count"], r3["meta_purchase_count"]) == (0.0, 50, 5, 0, 0)
+    assert r3["meta_cost_per_trial"] == 0.0 and r3["estimated_roas"] == 0.0
+    # 01-04: -Inf spend -> the whole row is rejected
+    r4 = one(od, "ad", "A5", D4)
+    assert (r4["meta_spend"], r4["meta_impressions"], r4["meta_clicks"]) == (0.0, 0, 0)
+    # roll-up: S5 and C5 have the same Meta numbers as A5
+    assert one(od, "campaign", "C5", D2)["meta_impressions"] == 400
+    # country table: US 25 / 250 / 12 / 6 / 1 (its NaN-spend twin is rejected)
+    us = one(od, "ad", "A5", D2, "US")
+    assert (us["meta_spend"], us["meta_impressions"], us["meta_clicks"],
+            us["meta_trial_count"], us["meta_purchase_count"]) == (25.0, 250, 12, 6, 1)
+    # 'Germany' +Inf spend is rejected: the DE row exists only through w7's trial
+    de = one(od, "ad", "A5", D2, "DE")
+    assert de["meta_spend"] == 0.0 and de["meta_impressions"] == 0 and de["trial_user_ids"] == "w7"
+
+
+def test_v2_event_rejects(od):
+    r = one(od, "ad", "A5", D2)
+    # w5 (NULL event_uuid) and w6 ('' event_uuid) have no trial; binary order of ids
+    assert r["trial_user_ids"] == "w1,w10,w2,w3,w4,w7,w8,w9"
+    assert r["mixpanel_trial_count"] == 8
+    # 01-02 <= 01-03: post-trial. Converted: w1 (12), w2 (10) and w10 (8: its +Inf
+    # conversion is rejected); w4's only conversion (revenue NaN) is rejected
+    assert r["converted_user_ids"] == "w1,w10,w2"
+    assert r["trial_conversion_rate_actual"] == pytest.approx(3 / 8)
+    # w2's cancellation with revenue -Inf is rejected: no refund at all
+    assert r["trial_refund_user_ids"] is None
+    assert r["actual_refunds_usd"] == 0.0 and r["trial_refund_rate_actual"] == 0.0
+    # revenue: conversions 12 + 10 + 8, purchases w1 9 + w4 11 -> 50
+    assert r["actual_revenue_usd"] == pytest.approx(50.0)
+    assert r["net_actual_revenue_usd"] == pytest.approx(50.0)
+
+
+def test_v2_event_with_null_time_is_not_used(od):
+    # f20 (a trial start with NULL event_time) can reach no metric: a metric only
+    # reads events at a time. Checked on the cleaned events (white box): w3 keeps
+    # only its good trial f3. (Rows with NULL / '' event_name, f18 / f19, cannot
+    # reach any metric either and are dropped by the event-name filter as well.)
+    got = od.con.execute(
+        f"SELECT event_uuid FROM {od._v}event WHERE distinct_id = 'w3' ORDER BY 1").fetchall()
+    assert got == [("f3",)]
+
+
+def test_v2_user_product_metrics_rejects_and_pair_counts(od):
+    r = one(od, "ad", "A5", D2)
+    # trial pairs (P1) with a kept row and a non-NULL rate: w1 .5, w10 .4 -> .45 over 2
+    # (rows of w2 rate 1.5, w3 rate -.1, w7 NaN rate, w8 +Inf value, w9 value -1 are
+    #  rejected; w4's trial_conversion_rate is NULL)
+    assert r["trial_conversion_rate_estimated"] == pytest.approx(0.45)
+    assert r["trial_conversion_estimate_pair_count"] == 2
+    # converted pairs w1 (.2), w2 (row rejected), w10 (rate NULL) -> .2 over 1
+    assert r["trial_refund_rate_estimated"] == pytest.approx(0.2)
+    assert r["trial_refund_estimate_pair_count"] == 1
+    # purchase pairs (P3) w1 .3 and w4 (NULL rate) -> .3 over 1
+    assert r["purchase_refund_rate_estimated"] == pytest.approx(0.3)
+    assert r["purchase_refund_estimate_pair_count"] == 1
+    # estimated revenue: (w1,P1) 40 + (w4,P1) 20 + (w10,P1) NULL + (w1,P3) 5 + (w4,P3) 7 = 72
+    assert r["estimated_revenue_usd"] == pytest.approx(72.0)
+    # trial ratio 8 / 10 * 100 = 80 (purchases 2 <= trials 8) -> adjusted 72 / 0.8 = 90
+    assert r["trial_accuracy_ratio"] == pytest.approx(80.0)
+    assert r["adjusted_estimated_revenue_usd"] == pytest.approx(90.0)
+    assert r["profit_usd"] == pytest.approx(50.0)             # 90 - 40
+    assert r["estimated_roas"] == pytest.approx(2.25)         # 90 / 40
+    assert r["click_to_trial_rate"] == pytest.approx(40.0)    # 8 / 20 * 100
+
+
+def test_v2_country_trimmed_and_upper_cased(od):
+    # ' us' (w1), 'US' (w4, w8, w9), 'us' (w10) are all US
+    us = one(od, "ad", "A5", D2, "US")
+    assert us["trial_user_ids"] == "w1,w10,w4,w8,w9" and us["mixpanel_trial_count"] == 5
+    assert us["trial_accuracy_ratio"] == pytest.approx(5 / 6 * 100)
+    assert one(od, "ad", "A5", D2, "FR")["trial_user_ids"] == "w2"   # 'Fr'
+    assert one(od, "ad", "A5", D2, "DE")["trial_user_ids"] == "w7"   # 'de'
+    assert one(od, "ad", "A5", D2, "ZZ")["trial_user_ids"] == "w3"   # '  ': blank -> ZZ
+    # nothing is left under a raw spelling
+    assert one(od, "ad", "A5", D2, " us") is None
+    assert one(od, "ad", "A5", D2, "us") is None
+
+
+def test_pair_counts_a1_and_a2(od):
+    r = one(od, "ad", "A1", D2)
+    # trial pairs with a metrics row: u1, u2, u8 (u7 has none); converted u1, u8;
+    # purchase pairs u2 P3, u8 P3
+    assert (r["trial_conversion_estimate_pair_count"], r["trial_refund_estimate_pair_count"],
+            r["purchase_refund_estimate_pair_count"]) == (3, 2, 2)
+    # A2 on 01-01: (u4, P5) is a trial, a converted and a purchase pair with a row
+    r = one(od, "ad", "A2", D1)
+    assert (r["trial_conversion_estimate_pair_count"], r["trial_refund_estimate_pair_count"],
+            r["purchase_refund_estimate_pair_count"]) == (1, 1, 1)
+    # S2 on 01-04: u9's trial pair has no row; purchase pairs u3, u9 both have one
+    r = one(od, "adset", "S2", D4)
+    assert (r["trial_conversion_estimate_pair_count"], r["trial_refund_estimate_pair_count"],
+            r["purchase_refund_estimate_pair_count"]) == (0, 0, 2)
+
+
+def test_range_totals_follow_section_8(od):
+    t = od.range_totals("ad", "A1", START, AS_OF)
+    # A1 has rows on 01-02 (see test_ad_a1_day2_overall) and 01-05 (u1's P4 purchase;
+    # Meta 10 / 100 / 5 / 0 / 0); 01-03's Meta row is rejected.
+    assert t["meta_impressions"] == 1100
+    # summed list lengths: post-trial 4, converted 2, trial refund 1, purchase refund 1
+    assert (t["post_trial_user_count"], t["converted_user_count"], t["trial_refund_user_count"],
+            t["purchase_refund_user_count"]) == (4, 2, 1, 1)
+    assert t["trial_conversion_rate_actual"] == pytest.approx(0.5)     # 2 / 4
+    assert t["trial_refund_rate_actual"] == pytest.approx(0.5)         # 1 / 2
+    assert t["purchase_refund_rate_actual"] == pytest.approx(1 / 3)    # 1 / 3, not mean(.5, 0)
+    # estimated rates weighted by the pair counts: 01-02 (.3 x 3, .4 x 2, .2 x 2), 01-05
+    # (purchase .0 x 1) -> .3, .4 and (.4 + 0) / 3 (the mean of the daily values is .1)
+    assert (t["trial_conversion_estimate_pair_count"], t["trial_refund_estimate_pair_count"],
+            t["purchase_refund_estimate_pair_count"]) == (3, 2, 3)
+    assert t["trial_conversion_rate_estimated"] == pytest.approx(0.3)
+    assert t["trial_refund_rate_estimated"] == pytest.approx(0.4)
+    assert t["purchase_refund_rate_estimated"] == pytest.approx(0.4 / 3)
+    # accuracy from the sums: trials 4 / 8 * 100 = 50; purchases 3 / 1 * 100 = 300
+    assert t["trial_accuracy_ratio"] == pytest.approx(50.0)
+    assert t["purchase_accuracy_ratio"] == pytest.approx(300.0)
+    # adjusted = 250 + 16; profit = 266 - 60; ROAS = 266 / 60
+    assert t["adjusted_estimated_revenue_usd"] == pytest.approx(266.0)
+    assert t["profit_usd"] == pytest.approx(206.0)
+    assert t["estimated_roas"] == pytest.approx(266 / 60)
+    # costs and click-to-trial from the sums: 60 / 4, 60 / 3, 60 / 8, 60 / 1, 4 / 45 * 100
+    assert t["mixpanel_cost_per_trial"] == pytest.approx(15.0)
+    assert t["mixpanel_cost_per_purchase"] == pytest.approx(20.0)
+    assert t["meta_cost_per_trial"] == pytest.approx(7.5)
+    assert t["meta_cost_per_purchase"] == pytest.approx(60.0)
+    assert t["click_to_trial_rate"] == pytest.approx(400 / 45)
+
+    # §5 special cases on the sums: C9 has u7's trial and no Meta data -> 100 / 0;
+    # u7's pair has no metrics row -> the weights sum to 0 -> 0
+    # A1 on 01-04..01-05: u1's purchase, no Meta purchase -> 0 (no 100 case for purchases)
+    t45 = od.range_totals("ad", "A1", D4, D5)
+    assert t45["mixpanel_purchase_count"] == 1 and t45["meta_purchase_count"] == 0
+    assert t45["purchase_accuracy_ratio"] == 0.0 and t45["trial_accuracy_ratio"] == 0.0
+    assert t45["adjusted_estimated_revenue_usd"] == pytest.approx(16.0)
+    c9 = od.range_totals("campaign", "C9", START, AS_OF)
+    assert c9["trial_accuracy_ratio"] == 100.0 and c9["purchase_accuracy_ratio"] == 0.0
+    assert c9["trial_conversion_rate_estimated"] == 0.0 and c9["estimated_roas"] == 0.0
+    assert c9["mixpanel_cost_per_trial"] == 0.0 and c9["click_to_trial_rate"] == 0.0
+
+    # breakdown: US rows of A1 on 01-02 (u1, u7; Meta 30 / 600 / 25 / 5 / 1) and 01-05
+    tu = od.range_totals("ad", "A1", START, AS_OF, country="US")
+    assert tu["trial_accuracy_ratio"] == pytest.approx(40.0)            # 2 / 5 * 100
+    assert tu["purchase_accuracy_ratio"] == pytest.approx(100.0)        # 1 / 1 * 100
+    assert tu["trial_conversion_rate_actual"] == pytest.approx(0.5)     # u1 of u1, u7
+    assert tu["click_to_trial_rate"] == pytest.approx(8.0)              # 2 / 25 * 100
+    assert tu["estimated_roas"] == pytest.approx(116 / 30)
+
+
+def test_daily_metrics_many_is_the_same_as_one_call_each(od):
+    # consistency of the batched form (validate's) with single calls; the values
+    # themselves are checked by hand above
+    requests = [("A1", D1, D5, None), ("A5", D2, D2, "US"), ("A1", D2, D2, "ZZ"),
+                ("A1", D2, D3, None), ("A2", D1, D2, "DE"), ("A6", D1, D1, None)]
+    got = od.daily_metrics_many("ad", requests, errors="return")
+    for req, res in zip(requests[:-1], got[:-1]):
+        assert res == od.daily_metrics("ad", *req)
+    assert isinstance(got[-1], ValueError)          # A6 is not an entity
+    with pytest.raises(ValueError):
+        od.daily_metrics_many("ad", requests)
+
+
+@pytest.fixture(scope="module")
+def raw_dir_tz(tmp_path_factory) -> Path:
+    """The same data set with mixpanel_event.event_time as TIMESTAMPTZ (written in UTC)."""
+    d = tmp_path_factory.mktemp("raw_tz")
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    for table, (schema, values) in TABLES.items():
+        if table == "mixpanel_event":
+            schema = schema.replace("event_time TIMESTAMP", "event_time TIMESTAMPTZ")
+        _write_parquet(con, d / f"{table}.parquet", schema, values)
+    con.close()
+    (d / "breakdown_mapping_country.csv").write_text(MAPPING_CSV)
+    return d
+
+
+@pytest.mark.parametrize("session_tz", ["Asia/Tokyo", "America/Los_Angeles"])
+def test_timestamptz_event_time_taken_in_utc(raw_dir_tz, session_tz):
+    con = duckdb.connect()
+    con.execute(f"SET TimeZone = '{session_tz}'")
+    kind = con.execute(
+        f"SELECT typeof(event_time) FROM read_parquet('{raw_dir_tz}/mixpanel_event.parquet') LIMIT 1"
+    ).fetchone()[0]
+    assert kind == "TIMESTAMP WITH TIME ZONE"
+    od = OnDemandMetrics(raw_dir_tz, start_date=START, as_of_date=AS_OF, con=con,
+                         country_mapping_csv=raw_dir_tz / "breakdown_mapping_country.csv")
+    r = one(od, "ad", "A1", D2)
+    # the UTC values of test_ad_a1_day2_overall. Read in Tokyo time (UTC+9), u8's refund
+    # at 01-10 23:59:59 UTC would fall after as_of; in Los Angeles time (UTC-8), u1's
+    # -4 refund at 01-11 00:00 UTC would fall inside it (refunds 39, not 35)
+    assert r["trial_user_ids"] == "u1,u2,u7,u8"
+    assert r["purchase_refund_user_ids"] == "u8"
+    assert r["actual_refunds_usd"] == pytest.approx(35.0)
+    assert r["actual_revenue_usd"] == pytest.approx(77.0)

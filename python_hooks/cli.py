@@ -391,6 +391,7 @@ def _run_locked(a: argparse.Namespace, store: Any, run_id: str, project_dir: Pat
             store.publish(run_id)
             timings["publish_seconds"] = time.monotonic() - t4
             published = True
+            metadata = store.metadata(run_id)  # as written into the release, with its row counts
             metadata["pruned"] = store.prune(a.keep)
             metadata["release_file"] = str(release_file)
             metadata["release_bytes"] = release_file.stat().st_size

@@ -1,19 +1,29 @@
 """``precompute validate``: compare pre-computed cells with the on-demand path.
 
-The warehouse is opened read-only. Its resolved window (``int_reporting_window_resolved``:
-start_date, as_of_date, trial_days) is handed to ``OnDemandMetrics``, so both sides use
-the same window; ``--start`` / ``--as-of``, when given, must equal it (exit 2 otherwise:
-rebuild with ``precompute run --start ... --as-of ...``).
+Two entry points share one run (``collect``):
+
+* ``run_gate(warehouse, cases, seed, ...) -> dict`` for a release gate, in-process: prints
+  nothing, never raises on what the data or the inputs can cause (a mismatch, a missing
+  file or table is ``passed = False``); see its docstring for the returned dict.
+* ``main_validate(...)`` for ``precompute validate``: prints the cells, writes the report
+  ``<target>/precompute_validate_report.json``, exit code 0 pass / 1 fail / 2 setup error.
+
+The warehouse is opened read-only (if this process already holds it open read-write,
+that database instance is shared instead; ``run_gate`` also takes an open ``con``). Its
+resolved window (``int_reporting_window_resolved``: start_date, as_of_date, trial_days)
+is handed to ``OnDemandMetrics``, so both sides use the same window; ``--start`` /
+``--as-of``, when given, must equal it (exit 2 otherwise: rebuild with
+``precompute run --start ... --as-of ...``).
 
 The raw directory of the on-demand side is ``--raw-dir``, else the directory the
-warehouse was built from (read from the ``read_parquet('...')`` path in the view
-``base_meta_ads__ad_performance_daily``), else ``$RAW_DATA_DIR`` / the bundled sample.
+warehouse was built from (the ``raw_data_dir`` column of int_reporting_window_resolved,
+or the ``read_parquet('...')`` path of a staging view), else ``$RAW_DATA_DIR`` / the
+bundled sample (the CLI only; the gate then reports a setup error).
 
 Cells
 -----
-``--cases N`` cells are drawn with ``random.Random(--seed)`` (default 0); the pools are
-read in key order, so a seed always gives the same cells. Levels alternate
-campaign / adset / ad inside each category:
+``--cases N`` cells are drawn with ``random.Random(--seed)`` (default 0). Levels
+alternate campaign / adset / ad inside each category:
 
 * 35% ``overall``          rows of entity_daily_metrics where something happened
 * 15% ``overall_empty``    rows of entity_daily_metrics with nothing (zeros, NULL lists)
@@ -22,35 +32,57 @@ campaign / adset / ad inside each category:
   existing rows (same entity and date, other country; same entity and country, other
   day) or at random. The on-demand side must return no row either.
 
+Rows of a pool are drawn as the k smallest ``hash(key, salt)`` with a salt from the
+seeded generator: a uniform sample without replacement, taken with a top-k instead of
+a sort of the pool (a year-scale breakdown table has millions of rows). A seed gives
+the same cells for the same warehouse and DuckDB version.
+
 A category whose pool is too small passes its share on to the next ones, so fewer than
 N cells are drawn only when the warehouse holds fewer distinct candidates.
 
-Comparison rules (every metric column of the on-demand side; computed_at and
-data_quality_score are skipped, keys are not compared)
+Evaluation
+----------
+The on-demand side loads the cleaned sources once (``materialize=True``) and answers
+all the cells of a level in one batched query per kind (overall / country):
+``OnDemandMetrics.daily_metrics_many``, one request per distinct cell. The stored rows
+are read with one query per table. A failing batch is retried one request at a time,
+so an error is charged to its own cells only.
+
+Comparison rules (every metric column of the on-demand side that the warehouse has;
+computed_at and data_quality_score are skipped, keys are not compared)
 ---------------------------------------------------------------------
-* counts (INTEGER columns) and the six ``*_user_ids`` lists: exact equality (NULL = NULL).
-* money (``*_usd``, ``meta_spend``, ``*_cost_per_*``): the stored DECIMAL(10,2) must equal
-  the on-demand float rounded half-up to cents. Exactly: with ``q(v)`` = ``Decimal(repr(v))``
-  quantized to 0.01 ROUND_HALF_UP, match iff ``stored in {q(x - 1e-9), q(x + 1e-9)}``.
-  Outside 1e-9 of a half cent both are ``q(x)``; within it, float summation order on
-  either side may legitimately tip the cent, and either is accepted.
-* rates and ratios (the six rates, the two accuracy ratios, click_to_trial_rate,
-  estimated_roas): ``abs(stored - x) <= 1e-4 + 1e-9``. A stored value that is not
-  ``x`` rounded half-up to 4 decimals (same 1e-9 rule) is listed as a rounding note,
-  without failing the cell.
+* A column the warehouse does not have (a mart built before the column was added, e.g.
+  the ``*_estimate_pair_count`` columns of contract v2) is skipped and reported as
+  skipped (``skipped_columns``), never a failure.
+* counts (INTEGER columns, the three ``*_estimate_pair_count`` included) and the six
+  ``*_user_ids`` lists: exact equality (NULL = NULL).
+* money (``*_usd``, ``meta_spend``, ``*_cost_per_*``; DECIMAL(18,2)): the stored value
+  must equal the on-demand float rounded half-up to cents. Exactly: with ``q(v)`` =
+  ``v`` quantized to 0.01 ROUND_HALF_UP and ``s = 1e-9 + 1e-12 * |x|``, match iff
+  ``stored in {q(d - s), q(d + s)}`` where ``d = Decimal(repr(x))``, in exact decimal
+  arithmetic. Outside ``s`` of a half cent both are ``q(x)``; within it, float
+  summation order on either side may legitimately tip the cent, and either is accepted.
+  The slack grows with |x| and is added in decimal: in float, ``x + 1e-9 == x`` once
+  |x| > ~8e6, which would make the rule stricter than intended for large sums.
+* rates and ratios (the six rates, DECIMAL(5,4); the two accuracy ratios,
+  click_to_trial_rate, estimated_roas, DECIMAL(18,4), which can exceed 10,000):
+  ``abs(stored - x) <= 1e-4 + 1e-9 + 1e-12 * |x|``. A stored value that is not ``x``
+  rounded half-up to 4 decimals (same slack rule) is listed as a rounding note, without
+  failing the cell.
+* a value that cannot be compared (NaN, ±Infinity, beyond any DECIMAL) is a mismatch.
 * row presence (breakdown): both sides must agree that the row exists.
 
-A cell matches when every column matches. The share of matching cells is printed with
-every mismatch (cell, column, both values); the exit code is 1 when the share is below
-the threshold (99.9%) or when the two entity sets (``int_entities_unioned`` vs
-``OnDemandMetrics.entities()``) differ, 2 on a usage / setup error, else 0.
-The report is written to ``<target>/precompute_validate_report.json``.
+A cell matches when every column matches. The gate passes when cells were drawn, the
+share of matching cells is at least the threshold (99.9%: with up to 999 cells, a single
+mismatch fails) and the two entity sets (``int_entities_unioned`` vs
+``OnDemandMetrics.entities()``) are equal.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import decimal
+import math
 import random
 import re
 import sys
@@ -79,6 +111,8 @@ COMPARED = tuple(c for c in METRIC_COLUMNS if c not in KEY_COLUMNS)
 COUNT_COLUMNS = frozenset({
     "meta_impressions", "meta_clicks", "meta_trial_count", "meta_purchase_count",
     "mixpanel_trial_count", "mixpanel_purchase_count",
+    "trial_conversion_estimate_pair_count", "trial_refund_estimate_pair_count",
+    "purchase_refund_estimate_pair_count",
 })
 LIST_COLUMNS = frozenset(c for c in COMPARED if c.endswith("_user_ids"))
 MONEY_COLUMNS = frozenset(c for c in COMPARED if c.endswith("_usd") or c == "meta_spend" or "_cost_per_" in c)
@@ -94,9 +128,17 @@ POOL_PREDICATE = {
     "breakdown": "true",
 }
 RATE_TOLERANCE = 1e-4 + 1e-9
+RELATIVE_SLACK = 1e-12  # float summation order, relative to the value's magnitude
 BOUNDARY_SLACK = 1e-9
 CENT = decimal.Decimal("0.01")
 BASIS = decimal.Decimal("0.0001")
+# Exact decimal arithmetic for the rules: 60 digits hold any DECIMAL(18, s) and any
+# finite double's repr with room to spare.
+_DEC = decimal.Context(prec=60, traps=[decimal.InvalidOperation, decimal.Overflow])
+DEFAULT_GATE_CASES = 500  # ~4 s at year scale on 2 vCPUs (see run_gate)
+DEFAULT_THRESHOLD = 99.9
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_COUNTRY_MAPPING_CSV = PROJECT_DIR / "seeds" / "breakdown_mapping_country.csv"
 
 
 class SetupError(Exception):
@@ -127,13 +169,33 @@ class Cell:
 # --------------------------------------------------------------------------- comparison rules
 
 
+def _slack(x: float) -> decimal.Decimal:
+    return _DEC.add(decimal.Decimal(BOUNDARY_SLACK), _DEC.multiply(decimal.Decimal(RELATIVE_SLACK),
+                                                                    abs(decimal.Decimal(x))))
+
+
 def _round_half_up(x: float, step: decimal.Decimal) -> set[decimal.Decimal]:
-    return {decimal.Decimal(repr(v)).quantize(step, rounding=decimal.ROUND_HALF_UP)
-            for v in (x - BOUNDARY_SLACK, x + BOUNDARY_SLACK)}
+    """x rounded half-up to ``step``, from both ends of x ± slack (in exact decimals).
+
+    The slack (1e-9 + 1e-12 * |x|) is added in decimal arithmetic, so it is not lost
+    when |x| is large (in float, ``x + 1e-9 == x`` once |x| > ~8e6)."""
+    center = decimal.Decimal(repr(x))
+    slack = _slack(x)
+    return {_DEC.quantize(_DEC.add(center, d), step) for d in (-slack, slack)}
 
 
 def compare_value(column: str, stored: Any, on_demand: Any) -> tuple[bool, bool]:
-    """(matches, rounding_note) for one column, by the rules of the module docstring."""
+    """(matches, rounding_note) for one column, by the rules of the module docstring.
+
+    Never raises: a value that cannot be compared (NaN, ±Inf, out of any decimal
+    range, wrong type) is a mismatch."""
+    try:
+        return _compare_value(column, stored, on_demand)
+    except (ArithmeticError, ValueError, TypeError):
+        return False, False
+
+
+def _compare_value(column: str, stored: Any, on_demand: Any) -> tuple[bool, bool]:
     if column in LIST_COLUMNS:
         return stored == on_demand, False
     if stored is None or on_demand is None:
@@ -141,10 +203,15 @@ def compare_value(column: str, stored: Any, on_demand: Any) -> tuple[bool, bool]
     if column in COUNT_COLUMNS:
         return int(stored) == int(on_demand) and float(on_demand) == int(on_demand), False
     x = float(on_demand)
+    if not math.isfinite(x):
+        return False, False
+    stored_dec = decimal.Decimal(stored) if not isinstance(stored, float) else decimal.Decimal(repr(stored))
     if column in MONEY_COLUMNS:
-        return decimal.Decimal(stored) in _round_half_up(x, CENT), False
-    ok = abs(float(stored) - x) <= RATE_TOLERANCE
-    note = ok and decimal.Decimal(stored).quantize(BASIS) not in _round_half_up(x, BASIS)
+        return stored_dec in _round_half_up(x, CENT), False
+    tolerance = decimal.Decimal(RATE_TOLERANCE) + _DEC.multiply(decimal.Decimal(RELATIVE_SLACK),
+                                                                abs(decimal.Decimal(x)))
+    ok = abs(_DEC.subtract(stored_dec, decimal.Decimal(x))) <= tolerance
+    note = ok and _DEC.quantize(stored_dec, BASIS) not in _round_half_up(x, BASIS)
     return ok, note
 
 
@@ -155,7 +222,7 @@ def rule_of(column: str) -> str:
         return "count: exact"
     if column in MONEY_COLUMNS:
         return "money: stored == round_half_up(on_demand, 2)"
-    return "rate/ratio: |stored - on_demand| <= 1e-4"
+    return "rate/ratio: |stored - on_demand| <= 1e-4 (+1e-12 * |on_demand|)"
 
 
 # --------------------------------------------------------------------------- warehouse access
@@ -205,19 +272,19 @@ def _pool_size(con, table: str, level: str, predicate: str) -> int:
                        [level]).fetchone()[0]
 
 
-def _rows_at(con, table: str, level: str, predicate: str, positions: list[int]) -> list[dict]:
-    """Rows at the given 0-based positions of the pool in key order (positions may repeat)."""
-    if not positions:
+def _sample_rows(con, table: str, level: str, predicate: str, k: int, salt: int) -> list[dict]:
+    """k distinct rows of the pool, drawn by the smallest ``hash(key, salt)``: a uniform
+    sample without replacement, deterministic for a salt (and a DuckDB version). A top-k,
+    not a sort of the pool: cheap on a year-scale breakdown table. Returned in key order."""
+    if k <= 0:
         return []
-    order = "entity_id, date" + (", country_code" if table == BREAKDOWN else "")
-    keys = "entity_type, entity_id, date" + (", country_code" if table == BREAKDOWN else "")
+    keys = "entity_id, date" + (", country_code" if table == BREAKDOWN else "")
     got = _rows(con, f"""
-        select * from (
-            select {keys}, row_number() over (order by {order}) - 1 as pos
-            from main.{table} where entity_type = ? and {predicate}
-        ) where pos in (select unnest(?::bigint[]))""", [level, sorted(set(positions))])
-    by_pos = {r.pop("pos"): r for r in got}
-    return [by_pos[p] for p in positions]
+        select entity_type, {keys} from main.{table}
+        where entity_type = ? and {predicate}
+        order by hash({keys}, ?::bigint), {keys}
+        limit ?""", [level, salt, k])
+    return sorted(got, key=lambda r: tuple(str(r[c]) for c in ("entity_id", "date", "country_code") if c in r))
 
 
 # --------------------------------------------------------------------------- sampling
@@ -287,8 +354,7 @@ def _draw_existing(con, rng: random.Random, name: str, table: str, k: int) -> li
         spare -= extra
     cells = []
     for lvl in levels:
-        positions = sorted(rng.sample(range(sizes[lvl]), take[lvl]))
-        for r in _rows_at(con, table, lvl, predicate, positions):
+        for r in _sample_rows(con, table, lvl, predicate, take[lvl], rng.getrandbits(62)):
             cells.append(Cell(name, table, r["entity_type"], r["entity_id"], r["date"], r.get("country_code")))
     return cells
 
@@ -318,17 +384,16 @@ def _draw_absent(con, rng: random.Random, k: int, start: _dt.date, n_days: int) 
         if not entities[lvl]:
             continue
         size = _pool_size(con, BREAKDOWN, lvl, "true")
-        anchors = (_rows_at(con, BREAKDOWN, lvl, "true", [rng.randrange(size) for _ in range(want[lvl])])
-                   if size else [])
+        anchors = _sample_rows(con, BREAKDOWN, lvl, "true", min(want[lvl], size), rng.getrandbits(62))
         for i in range(want[lvl]):
             strategy = i % 3 if size else 2
             found = None
             for _attempt in range(20):  # near an existing row (strategies 0, 1) or at random (2)
                 if strategy == 0:  # same entity and day as a real row, another country
-                    a = anchors[i]
+                    a = anchors[i % len(anchors)]
                     eid, day, cc = a["entity_id"], a["date"], rng.choice(countries)
                 elif strategy == 1:  # same entity and country as a real row, another day
-                    a = anchors[i]
+                    a = anchors[i % len(anchors)]
                     eid, cc = a["entity_id"], a["country_code"]
                     day = start + _dt.timedelta(days=rng.randrange(n_days))
                 else:
@@ -340,9 +405,10 @@ def _draw_absent(con, rng: random.Random, k: int, start: _dt.date, n_days: int) 
                     break
             if found is None:  # dense breakdown: enumerate the free combos of random entities
                 for eid in rng.sample(entities[lvl], len(entities[lvl])):
+                    taken = present(lvl, eid)
                     free = [(d, c) for d in (start + _dt.timedelta(days=j) for j in range(n_days))
                             for c in countries
-                            if (d, c) not in present(lvl, eid) and (lvl, eid, d, c) not in chosen]
+                            if (d, c) not in taken and (lvl, eid, d, c) not in chosen]
                     if free:
                         day, cc = rng.choice(free)
                         found = (lvl, eid, day, cc)
@@ -356,34 +422,90 @@ def _draw_absent(con, rng: random.Random, k: int, start: _dt.date, n_days: int) 
 # --------------------------------------------------------------------------- comparison
 
 
-def compare_cells(con, od: OnDemandMetrics, cells: list[Cell]) -> dict:
+def warehouse_columns(con, table: str) -> list[str]:
+    cur = con.execute(f"select * from main.{table} limit 0")
+    return [d[0] for d in cur.description]
+
+
+def compared_columns(con) -> tuple[dict[str, tuple[str, ...]], dict[str, list[str]]]:
+    """Per table: the on-demand columns the warehouse has (compared), and those it
+    lacks (skipped and reported, never a failure: e.g. a mart built before a
+    contract column was added)."""
+    compared, skipped = {}, {}
+    for table in (OVERALL, BREAKDOWN):
+        have = set(warehouse_columns(con, table))
+        compared[table] = tuple(c for c in COMPARED if c in have)
+        skipped[table] = [c for c in COMPARED if c not in have]
+    return compared, skipped
+
+
+def _stored_rows(con, table: str, cells: list[Cell]) -> dict[tuple, dict]:
+    """The warehouse rows of the cells, by (entity_type, entity_id, date[, country_code]):
+    one query per table."""
+    if not cells:
+        return {}
+    keys = ["entity_type", "entity_id", "date"] + (["country_code"] if table == BREAKDOWN else [])
+    wanted = [{k: getattr(c, k) for k in keys} for c in cells]
+    struct = ", ".join(f"{k} {'DATE' if k == 'date' else 'VARCHAR'}" for k in keys)
+    on = " and ".join(f"t.{k} = w.k.{k}" for k in keys)
+    rows = _rows(con, f"""
+        select t.* from main.{table} as t
+        semi join (select unnest(?::struct({struct})[]) as k) as w on {on}""", [wanted])
+    return {tuple(r[k] for k in keys): r for r in rows}
+
+
+def _on_demand_rows(od: OnDemandMetrics, cells: list[Cell]) -> dict[tuple, Any]:
+    """The on-demand row of every cell, by (table, level, entity, country, date): one
+    request per distinct cell (a span of days would compute every day between two
+    far-apart cells of one entity), batched into one query per level and kind
+    (overall / country). A value is the row (None: no breakdown row), or the error text."""
+    out: dict[tuple, Any] = {}
+    by_level: dict[str, list[tuple]] = defaultdict(list)
+    for key in sorted({(c.table, c.entity_type, c.entity_id, c.country_code, c.date) for c in cells}, key=str):
+        by_level[key[1]].append(key)
+    for level, keys in by_level.items():
+        requests = [(eid, day, day, cc) for (_table, _level, eid, cc, day) in keys]
+        try:
+            results = od.daily_metrics_many(level, requests, errors="return")
+        except (ValueError, TypeError, duckdb.Error):
+            # isolate the request that fails: one query each
+            results = []
+            for r in requests:
+                try:
+                    results.append(od.daily_metrics(level, *r))
+                except (ValueError, TypeError, duckdb.Error) as exc:
+                    results.append(exc)
+        for key, res in zip(keys, results):
+            if isinstance(res, Exception):
+                out[key] = f"{type(res).__name__}: {res}"
+            else:
+                out[key] = res[0] if res else None
+    return out
+
+
+def compare_cells(con, od: OnDemandMetrics, cells: list[Cell],
+                  columns: dict[str, tuple[str, ...]] | None = None) -> dict:
+    if columns is None:
+        columns, _ = compared_columns(con)
     groups: dict[tuple, list[Cell]] = defaultdict(list)
     for c in cells:
         groups[(c.table, c.entity_type, c.entity_id, c.country_code)].append(c)
+    stored_by_table = {t: _stored_rows(con, t, [c for c in cells if c.table == t]) for t in (OVERALL, BREAKDOWN)}
+    on_demand = _on_demand_rows(od, cells)
 
     mismatches: list[dict] = []
     notes: list[dict] = []
     failed_cells: set[Cell] = set()
     column_mismatches: Counter = Counter()
     columns_checked = 0
-    for (table, level, eid, cc), group in sorted(groups.items(), key=lambda kv: str(kv[0])):
-        d0 = min(c.date for c in group)
-        d1 = max(c.date for c in group)
-        where = "entity_type = ? and entity_id = ? and date between ? and ?"
-        params: list[Any] = [level, eid, d0, d1]
-        if table == BREAKDOWN:
-            where += " and country_code = ?"
-            params.append(cc)
-        stored = {r["date"]: r for r in _rows(con, f"select * from main.{table} where {where}", params)}
-        try:
-            daily = od.daily_metrics(level, eid, d0, d1, country=cc)
-            ondemand = {d0 + _dt.timedelta(days=i): rec for i, rec in enumerate(daily)}
-            od_error = None
-        except (ValueError, TypeError) as exc:
-            ondemand, od_error = {}, f"{type(exc).__name__}: {exc}"
-
+    for key, group in sorted(groups.items(), key=lambda kv: str(kv[0])):
+        table = key[0]
         for cell in group:
-            s = stored.get(cell.date)
+            skey = (cell.entity_type, cell.entity_id, cell.date) + (
+                (cell.country_code,) if table == BREAKDOWN else ())
+            s = stored_by_table[table].get(skey)
+            o = on_demand[(cell.table, cell.entity_type, cell.entity_id, cell.country_code, cell.date)]
+            od_error = o if isinstance(o, str) else None
             if od_error is not None:
                 mismatches.append({"cell": cell.key(), "category": cell.category, "column": "(row)",
                                    "warehouse": "present" if s else "absent", "on_demand": od_error,
@@ -391,7 +513,6 @@ def compare_cells(con, od: OnDemandMetrics, cells: list[Cell]) -> dict:
                 column_mismatches["(row)"] += 1
                 failed_cells.add(cell)
                 continue
-            o = ondemand.get(cell.date)
             if s is None or o is None:
                 if (s is None) != (o is None):
                     mismatches.append({"cell": cell.key(), "category": cell.category, "column": "(row)",
@@ -403,9 +524,7 @@ def compare_cells(con, od: OnDemandMetrics, cells: list[Cell]) -> dict:
                     column_mismatches["(row)"] += 1
                     failed_cells.add(cell)
                 continue
-            for col in COMPARED:
-                if col not in s:
-                    continue
+            for col in columns[table]:
                 columns_checked += 1
                 ok, note = compare_value(col, s[col], o.get(col))
                 if not ok:
@@ -445,7 +564,214 @@ def compare_entity_sets(con, od: OnDemandMetrics) -> dict:
     return out
 
 
-# --------------------------------------------------------------------------- entry point
+# --------------------------------------------------------------------------- the run
+
+
+def open_warehouse(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse read-only. If this process already holds it open with
+    another configuration (e.g. read-write, as a build does), share that database
+    instance instead: validate only reads."""
+    if not Path(warehouse).is_file():
+        raise SetupError(f"warehouse not found: {warehouse} (build it with `precompute run`)")
+    try:
+        return duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.ConnectionException as exc:
+        if "different configuration" not in str(exc):
+            raise SetupError(f"cannot open {warehouse} read-only: {exc}") from None
+        try:
+            return duckdb.connect(str(warehouse))
+        except duckdb.Error as exc2:
+            raise SetupError(f"cannot open {warehouse}: {exc2}") from None
+    except duckdb.Error as exc:
+        raise SetupError(f"cannot open {warehouse} read-only: {exc}") from None
+
+
+def resolve_raw_dir(con, raw_dir: Path | None, default_raw_dir: Path | None) -> tuple[Path, Path | None, list[str]]:
+    """(raw dir of the on-demand side, the one recorded in the warehouse, warnings)."""
+    recorded = built_raw_dir(con)
+    warnings = []
+    if raw_dir is None:
+        if recorded is not None:
+            raw_dir = recorded if recorded.is_absolute() else PROJECT_DIR / recorded
+        elif default_raw_dir is not None:
+            raw_dir = default_raw_dir
+        else:
+            raise SetupError("the warehouse does not record its raw data directory: pass raw_dir")
+    elif recorded is not None and recorded.is_absolute() and recorded.resolve() != Path(raw_dir).resolve():
+        warnings.append(f"--raw-dir {raw_dir} is not the directory the warehouse was built from "
+                        f"({recorded})")
+    return Path(raw_dir), recorded, warnings
+
+
+def collect(con, *, warehouse: Path, raw_dir: Path | None, default_raw_dir: Path | None = None,
+            start: str | None = None, as_of: str | None = None, cases: int, seed: int = 0,
+            country_mapping_csv: Path = DEFAULT_COUNTRY_MAPPING_CSV,
+            threshold: float = DEFAULT_THRESHOLD, check_entity_sets: bool = True) -> dict:
+    """Draw the cells, compare them, compare the entity sets: the full result, as data.
+
+    Prints nothing. Raises ``SetupError`` on a usage / setup problem, never on a
+    data mismatch."""
+    t0 = time.monotonic()
+    if cases < 1:
+        raise SetupError("cases must be >= 1")
+    window = read_window(con)
+    for name, given in (("start_date", start), ("as_of_date", as_of)):
+        if given and _dt.date.fromisoformat(str(given)) != window[name]:
+            raise SetupError(
+                f"--{'start' if name == 'start_date' else 'as-of'} {given} differs from the warehouse's "
+                f"{name} {window[name]}: rebuild with `precompute run --start ... --as-of ...` first")
+    raw_dir, recorded, warnings = resolve_raw_dir(con, raw_dir, default_raw_dir)
+    trial_days = int(window["trial_days"])
+    try:
+        # materialize: load the cleaned sources once; each cell's query then reads memory.
+        od = OnDemandMetrics(raw_dir, start_date=window["start_date"], as_of_date=window["as_of_date"],
+                             trial_days=trial_days, country_mapping_csv=country_mapping_csv,
+                             materialize=True)
+    except (FileNotFoundError, ValueError, duckdb.Error) as exc:
+        raise SetupError(f"on-demand side: {exc}") from None
+    try:
+        t_setup = time.monotonic()
+        try:
+            columns, skipped = compared_columns(con)
+            cells, sampling = draw_cells(con, window, cases, seed)
+        except duckdb.CatalogException as exc:
+            raise SetupError(f"the warehouse lacks a table validate reads: {exc}") from None
+        t_drawn = time.monotonic()
+        result = compare_cells(con, od, cells, columns)
+        t_compared = time.monotonic()
+        try:
+            entity_sets = compare_entity_sets(con, od) if check_entity_sets else None
+        except duckdb.Error as exc:
+            raise SetupError(f"entity sets: {exc}") from None
+    finally:
+        od.close()
+    entity_diff = bool(entity_sets) and any(v["only_in_warehouse"] or v["only_on_demand"]
+                                            for v in entity_sets.values())
+    n, ok = result["cells"], result["matching_cells"]
+    share = 100.0 * ok / n if n else 0.0
+    passed = n > 0 and share >= threshold and not entity_diff
+    t_end = time.monotonic()
+    return {
+        "passed": passed,
+        "share_percent": round(share, 4),
+        "threshold_percent": threshold,
+        "matching_cells": ok,
+        "cells": n,
+        "seed": seed,
+        "cases_requested": cases,
+        "warehouse": warehouse,
+        "raw_data_dir": raw_dir,
+        "raw_data_dir_recorded_in_warehouse": recorded,
+        "window": window,
+        "warnings": warnings,
+        "sampling": sampling,
+        "entity_sets": entity_sets,
+        "entity_sets_differ": entity_diff,
+        "skipped_columns": skipped,
+        "result": result,
+        "cells_drawn": cells,
+        "timings_seconds": {
+            "on_demand_setup": round(t_setup - t0, 3), "draw": round(t_drawn - t_setup, 3),
+            "compare": round(t_compared - t_drawn, 3), "entity_sets": round(t_end - t_compared, 3),
+        },
+        "elapsed_seconds": round(t_end - t0, 3),
+    }
+
+
+def run_gate(warehouse: Path, cases: int = DEFAULT_GATE_CASES, seed: int = 0, *,
+             raw_dir: Path | None = None,
+             country_mapping_csv: Path = DEFAULT_COUNTRY_MAPPING_CSV,
+             threshold: float = DEFAULT_THRESHOLD,
+             check_entity_sets: bool = True,
+             max_mismatches: int = 20,
+             con: duckdb.DuckDBPyConnection | None = None) -> dict:
+    """In-process validation gate for a release: compare ``cases`` random cells of a
+    built warehouse with the on-demand path.
+
+    Prints nothing and raises on nothing the data can cause: a mismatch, and also a
+    setup problem (no warehouse, no window table, missing raw files), comes back as
+    ``passed = False`` (with ``error`` set for a setup problem). Pass ``con`` to reuse
+    an open connection to the warehouse (it is not closed); otherwise the file is
+    opened read-only. ``raw_dir`` defaults to the directory recorded in the warehouse.
+
+    Returns a dict::
+
+        passed            bool: cells > 0, share >= threshold, entity sets equal, no error
+        error             None, or the setup problem
+        cells, matched    cells compared / cells whose every column matched
+        share_percent, threshold_percent
+        mismatch_count    column-level mismatches (a cell may have several)
+        mismatches        the first ``max_mismatches``: dicts with table, entity_type,
+                          entity_id, date, country_code (None on the overall table),
+                          category, column ("(row)" for presence), stored, on_demand, rule
+        mismatches_per_column
+        skipped_columns   {table: [on-demand columns the warehouse does not have]}
+        entity_sets_equal bool, or None when not checked
+        entity_set_differences  {level: {only_in_warehouse, only_on_demand}} where they differ
+        window, raw_data_dir, seed, cases_requested, warnings, timings_seconds
+        elapsed_seconds   wall time of the whole call
+
+    Cost, measured on 2 vCPUs (AMD EPYC) with nothing else running: on the year-scale
+    generated set (3.8 M events, 111 k daily / 3.55 M breakdown rows) about 2.2 s fixed
+    (loading the cleaned sources ~0.9 s, six batched queries, entity sets) plus ~4 ms a
+    cell: 20 cases 2.3 s, 200 cases 3.2 s, 500 cases 4.0 s; peak memory ~1 GB. On the
+    bundled sample, ~0.5 s whatever the number of cases.
+    """
+    t0 = time.monotonic()
+    gate: dict[str, Any] = {
+        "passed": False, "error": None, "cells": 0, "matched": 0, "share_percent": 0.0,
+        "threshold_percent": threshold, "mismatch_count": 0, "mismatches": [],
+        "mismatches_per_column": {}, "skipped_columns": {}, "entity_sets_equal": None,
+        "entity_set_differences": {}, "window": None, "raw_data_dir": None, "seed": seed,
+        "cases_requested": cases, "warnings": [], "timings_seconds": {}, "elapsed_seconds": 0.0,
+    }
+    own = con is None
+    try:
+        if own:
+            con = open_warehouse(Path(warehouse))
+        try:
+            full = collect(con, warehouse=Path(warehouse), raw_dir=raw_dir, cases=cases, seed=seed,
+                           country_mapping_csv=country_mapping_csv, threshold=threshold,
+                           check_entity_sets=check_entity_sets)
+        finally:
+            if own:
+                con.close()
+    except SetupError as exc:
+        gate["error"] = str(exc)
+        gate["elapsed_seconds"] = round(time.monotonic() - t0, 3)
+        return gate
+    result = full["result"]
+    gate.update({
+        "passed": full["passed"],
+        "cells": full["cells"],
+        "matched": full["matching_cells"],
+        "share_percent": full["share_percent"],
+        "mismatch_count": len(result["mismatches"]),
+        "mismatches": [_flat_mismatch(m) for m in result["mismatches"][:max_mismatches]],
+        "mismatches_per_column": result["mismatches_per_column"],
+        "skipped_columns": {t: cols for t, cols in full["skipped_columns"].items() if cols},
+        "entity_sets_equal": None if full["entity_sets"] is None else not full["entity_sets_differ"],
+        "entity_set_differences": {
+            lvl: {"only_in_warehouse": v["only_in_warehouse"], "only_on_demand": v["only_on_demand"]}
+            for lvl, v in (full["entity_sets"] or {}).items()
+            if v["only_in_warehouse"] or v["only_on_demand"]},
+        "window": full["window"],
+        "raw_data_dir": str(full["raw_data_dir"]),
+        "warnings": full["warnings"],
+        "timings_seconds": full["timings_seconds"],
+        "elapsed_seconds": round(time.monotonic() - t0, 3),
+    })
+    return gate
+
+
+def _flat_mismatch(m: dict) -> dict:
+    cell = m["cell"]
+    return {"table": cell["table"], "entity_type": cell["entity_type"], "entity_id": cell["entity_id"],
+            "date": cell["date"], "country_code": cell.get("country_code"), "category": m["category"],
+            "column": m["column"], "stored": m["warehouse"], "on_demand": m["on_demand"], "rule": m["rule"]}
+
+
+# --------------------------------------------------------------------------- CLI
 
 
 def _fmt(v: Any) -> str:
@@ -458,67 +784,37 @@ def _fmt(v: Any) -> str:
 
 def main_validate(*, warehouse: Path, raw_dir: Path | None, default_raw_dir: Path, start: str | None,
                   as_of: str | None, cases: int, seed: int, report_path: Path,
-                  country_mapping_csv: Path, threshold: float = 99.9, out=None) -> int:
+                  country_mapping_csv: Path, threshold: float = DEFAULT_THRESHOLD, out=None) -> int:
+    """``precompute validate``: the same run as the gate, printed and written as a report.
+    Exit code 0 pass, 1 fail, 2 usage / setup error."""
     out = out or sys.stdout
-    t0 = time.monotonic()
     try:
-        if not warehouse.is_file():
-            raise SetupError(f"warehouse not found: {warehouse} (build it with `precompute run`)")
+        con = open_warehouse(warehouse)
         try:
-            con = duckdb.connect(str(warehouse), read_only=True)
-        except duckdb.Error as exc:
-            raise SetupError(f"cannot open {warehouse} read-only: {exc}") from None
-        try:
-            return _validate(con, warehouse=warehouse, raw_dir=raw_dir, default_raw_dir=default_raw_dir,
-                             start=start, as_of=as_of, cases=cases, seed=seed, report_path=report_path,
-                             country_mapping_csv=country_mapping_csv, threshold=threshold, out=out, t0=t0)
+            full = collect(con, warehouse=warehouse, raw_dir=raw_dir, default_raw_dir=default_raw_dir,
+                           start=start, as_of=as_of, cases=cases, seed=seed,
+                           country_mapping_csv=country_mapping_csv, threshold=threshold)
         finally:
             con.close()
     except SetupError as exc:
         print(f"precompute validate: {exc}", file=sys.stderr)
         return 2
+    _print_and_report(full, report_path=report_path, out=out)
+    return 0 if full["passed"] else 1
 
 
-def _validate(con, *, warehouse, raw_dir, default_raw_dir, start, as_of, cases, seed, report_path,
-              country_mapping_csv, threshold, out, t0) -> int:
-    window = read_window(con)
-    for name, given in (("start_date", start), ("as_of_date", as_of)):
-        if given and _dt.date.fromisoformat(given) != window[name]:
-            raise SetupError(
-                f"--{'start' if name == 'start_date' else 'as-of'} {given} differs from the warehouse's "
-                f"{name} {window[name]}: rebuild with `precompute run --start ... --as-of ...` first")
-    recorded = built_raw_dir(con)
-    warnings = []
-    if raw_dir is None:
-        raw_dir = recorded if recorded is not None else default_raw_dir
-        if recorded is not None and not recorded.is_absolute():
-            raw_dir = (Path(__file__).resolve().parent.parent / recorded)
-    elif recorded is not None and recorded.is_absolute() and recorded.resolve() != raw_dir.resolve():
-        warnings.append(f"--raw-dir {raw_dir} is not the directory the warehouse was built from "
-                        f"({recorded})")
-    trial_days = int(window["trial_days"])
-    try:
-        od = OnDemandMetrics(raw_dir, start_date=window["start_date"], as_of_date=window["as_of_date"],
-                             trial_days=trial_days, country_mapping_csv=country_mapping_csv)
-    except (FileNotFoundError, ValueError) as exc:
-        raise SetupError(f"on-demand side: {exc}") from None
-
-    print(f"precompute validate: warehouse {warehouse}", file=out)
-    print(f"  raw data {raw_dir}", file=out)
-    print(f"  window {window['start_date']} .. {window['as_of_date']}, trial_days {trial_days}; "
-          f"seed {seed}, cases {cases}", file=out)
-    for w in warnings:
+def _print_and_report(full: dict, *, report_path: Path, out) -> None:
+    window, result, entity_sets = full["window"], full["result"], full["entity_sets"]
+    cases, threshold = full["cases_requested"], full["threshold_percent"]
+    print(f"precompute validate: warehouse {full['warehouse']}", file=out)
+    print(f"  raw data {full['raw_data_dir']}", file=out)
+    print(f"  window {window['start_date']} .. {window['as_of_date']}, trial_days {window['trial_days']}; "
+          f"seed {full['seed']}, cases {cases}", file=out)
+    for w in full["warnings"]:
         print(f"  WARNING {w}", file=out)
-    out.flush()
-
-    cells, sampling = draw_cells(con, window, cases, seed)
-    result = compare_cells(con, od, cells)
-    entity_sets = compare_entity_sets(con, od)
-    entity_diff = any(v["only_in_warehouse"] or v["only_on_demand"] for v in entity_sets.values())
-
-    n, ok = result["cells"], result["matching_cells"]
-    share = 100.0 * ok / n if n else 0.0
-    passed = n > 0 and share >= threshold and not entity_diff
+    for table, cols in full["skipped_columns"].items():
+        if cols:
+            print(f"  SKIPPED (not in the warehouse's {table}): {', '.join(cols)}", file=out)
 
     for m in result["mismatches"]:
         cell = Cell(m["category"], **{k: (_dt.date.fromisoformat(v) if k == "date" else v)
@@ -533,6 +829,7 @@ def _validate(con, *, warehouse, raw_dir, default_raw_dir, start, as_of, cases, 
     print("cells per category: " + ", ".join(
         f"{k} {v['cells']} ({v['mismatched']} mismatched)" for k, v in result["per_category"].items()),
         file=out)
+    sampling = full["sampling"]
     if sampling.get("short"):
         print(f"note: drew {sampling['drawn']} of {cases} cells: {sampling['short']['why']}", file=out)
     if result["mismatches_per_column"]:
@@ -543,25 +840,17 @@ def _validate(con, *, warehouse, raw_dir, default_raw_dir, start, as_of, cases, 
               f"{len(result['rounding_notes'])}", file=out)
     print(f"entity sets: " + ", ".join(
         f"{lvl} {v['warehouse']}/{v['on_demand']}" for lvl, v in entity_sets.items())
-        + (" (DIFFER)" if entity_diff else " (equal)"), file=out)
+        + (" (DIFFER)" if full["entity_sets_differ"] else " (equal)"), file=out)
+    n, ok, share = full["cells"], full["matching_cells"], full["share_percent"]
     print(f"matching cells: {ok}/{n} = {share:.2f}% (threshold {threshold}%) -> "
-          f"{'PASS' if passed else 'FAIL'}", file=out)
+          f"{'PASS' if full['passed'] else 'FAIL'}", file=out)
 
     report = {
-        "status": "pass" if passed else "fail",
-        "share_percent": round(share, 4),
-        "threshold_percent": threshold,
-        "matching_cells": ok,
-        "cells": n,
-        "seed": seed,
+        "status": "pass" if full["passed"] else "fail",
+        **{k: full[k] for k in ("share_percent", "threshold_percent", "matching_cells", "cells", "seed")},
         "cases_requested": cases,
-        "warehouse": warehouse,
-        "raw_data_dir": raw_dir,
-        "raw_data_dir_recorded_in_warehouse": recorded,
-        "window": window,
-        "warnings": warnings,
-        "sampling": sampling,
-        "entity_sets": entity_sets,
+        **{k: full[k] for k in ("warehouse", "raw_data_dir", "raw_data_dir_recorded_in_warehouse", "window",
+                                "warnings", "sampling", "entity_sets", "skipped_columns")},
         "rules": {
             "skipped_columns": list(SKIPPED_COLUMNS),
             "count_columns": sorted(COUNT_COLUMNS),
@@ -569,13 +858,15 @@ def _validate(con, *, warehouse, raw_dir, default_raw_dir, start, as_of, cases, 
             "money_columns": sorted(MONEY_COLUMNS),
             "ratio_columns": sorted(RATIO_COLUMNS),
             "counts_and_lists": "exact equality (NULL equals NULL)",
-            "money": "stored DECIMAL in {round_half_up(x - 1e-9, 2), round_half_up(x + 1e-9, 2)}",
-            "rates_and_ratios": "abs(stored - x) <= 1e-4 + 1e-9",
+            "money": "stored DECIMAL in {round_half_up(x - s, 2), round_half_up(x + s, 2)}, "
+                     "s = 1e-9 + 1e-12 * |x| (exact decimal arithmetic)",
+            "rates_and_ratios": "abs(stored - x) <= 1e-4 + 1e-9 + 1e-12 * |x|",
         },
         **{k: v for k, v in result.items() if k not in ("cells", "matching_cells")},
-        "cells_compared": [c.key() | {"category": c.category} for c in cells],
-        "elapsed_seconds": round(time.monotonic() - t0, 3),
+        "cells_compared": [c.key() | {"category": c.category} for c in full["cells_drawn"]],
+        "timings_seconds": full["timings_seconds"],
+        "elapsed_seconds": full["elapsed_seconds"],
     }
     write_json(report_path, jsonable(report))
     print(f"report {report_path}", file=out)
-    return 0 if passed else 1
+    out.flush()
