@@ -23,7 +23,7 @@ Design
   always agree.
 * Attributed Mixpanel trial/purchase users are drawn from the Meta trials/purchases
   of their ad-day-country (about 80% captured, plus a few users where Meta reports
-  nothing), which keeps every accuracy ratio well inside ``DECIMAL(8,4)``.
+  nothing), which keeps every accuracy ratio far from the limits of ``DECIMAL(18,4)``.
 * A fixed, seed-independent set of hand-written *edge fixtures* (ads ``000777``,
   ``777``, ``0099001``, ``ad_ghost_01`` and users named ``edge_*``) covers every
   edge case the contract names. No background (random) user is attributed to those
