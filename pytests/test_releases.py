@@ -295,3 +295,34 @@ def test_full_disk_fails_with_the_database_message_and_publishes_nothing(tmp_pat
         assert "not published" in proc.stdout and not warehouse.exists()
     finally:
         subprocess.run(["umount", str(mount_point)], check=False)
+
+
+def test_a_failed_validation_gate_publishes_nothing(tmp_path, monkeypatch, capsys):
+    # the on-demand comparison is the last gate: when it fails, the run exits 1 and PATH is not
+    # published, even though every dbt test passed. The gate's verdict is forced here (its own
+    # comparisons are tested in test_validate.py); everything else runs for real, in-process.
+    from python_hooks import cli, validate
+
+    calls = []
+
+    def failing_gate(warehouse, cases, seed, raw_dir=None, **kwargs):
+        calls.append((Path(warehouse), cases, seed, raw_dir))
+        return {"passed": False, "error": None, "cells": cases, "matched": cases - 1, "elapsed_seconds": 0.1,
+                "mismatches": [{"table": "entity_daily_metrics", "entity_type": "ad", "entity_id": "000777",
+                                "date": "2025-01-03", "column": "actual_revenue_usd",
+                                "stored": "373.84", "on_demand": "373.85"}]}
+
+    monkeypatch.setattr(validate, "run_gate", failing_gate)
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
+    monkeypatch.setenv("DBT_LOG_PATH", str(tmp_path / "logs"))
+    warehouse = tmp_path / "dash.duckdb"
+    code = cli.main([*run_args(warehouse, SAMPLE_DIR), "--gate-cases", "7", "--gate-seed", "3"])
+    out = capsys.readouterr().out
+    assert code == 1, out[-3000:]
+    [(gated, cases, seed, raw)] = calls
+    assert gated.parent.parent.name == ".build" and (cases, seed, raw) == (7, 3, SAMPLE_DIR)
+    assert "validate    6/7 cells match the on-demand path (FAIL" in out
+    assert "MISMATCH table=entity_daily_metrics, entity_type=ad, entity_id=000777" in out
+    assert "not published" in out and not warehouse.exists()
+    [report] = (tmp_path / "target" / "runs").glob("*/run_report.json")
+    assert json.loads(report.read_text())["status"] == "failed"
