@@ -189,6 +189,7 @@ def test_readers_never_fail_across_good_failed_and_killed_runs(tmp_path):
             proc.wait(timeout=60)
 
     results = {mode: json.loads(out.read_text()) for (proc, out), mode in zip(readers, ("reconnect", "hold"))}
+    print(f"readers: {results}")  # shown with pytest -s: reads, failures and releases seen per reader
     for mode, r in results.items():
         assert r["failures"] == 0, (mode, r)
         assert r["reads"] > 50, (mode, r)
