@@ -454,8 +454,10 @@ def _run_locked(a: argparse.Namespace, store: Any, run_id: str, project_dir: Pat
     print(rep.format_summary(report), file=out, flush=True)
     for w in warnings:
         print(f"precompute run: warning: {w}", file=sys.stderr, flush=True)
-    if errors:
-        print("precompute run failed:\n" + "\n".join(errors), file=sys.stderr, flush=True)
+    if exit_code != EXIT_PUBLISHED:  # the causes are in the summary above; one line for logs that keep stderr
+        first = (errors[0].strip().splitlines() or [""])[0] if errors else ""
+        print(f"precompute run: {status} (exit {exit_code}), nothing published"
+              + (f": {first[:300]}" if first else "; see the summary on stdout"), file=sys.stderr, flush=True)
     if published:
         age = release_age(metadata)
         print(f"published   {store.path} -> release {run_id} (computed_at {metadata['computed_at']}, "
