@@ -327,3 +327,17 @@ def test_a_failed_validation_gate_publishes_nothing(tmp_path, monkeypatch, capsy
     assert "not published" in out and not warehouse.exists()
     [report] = (tmp_path / "target" / "runs").glob("*/run_report.json")
     assert json.loads(report.read_text())["status"] == "failed"
+
+
+def test_a_second_run_exits_4_while_another_holds_the_lock(tmp_path):
+    from python_hooks.release import ReleaseStore
+
+    warehouse = tmp_path / "dash.duckdb"
+    with ReleaseStore(warehouse).lock():  # as a run in progress holds it
+        proc = precompute(tmp_path, *run_args(warehouse, SAMPLE_DIR), timeout=60)
+        back = precompute(tmp_path, "rollback", "--warehouse", str(warehouse), "--to", "20250101T000000Z",
+                          timeout=60)
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    assert f"another precompute process holds {warehouse}.releases/.lock (pid {os.getpid()})" in proc.stderr
+    assert "dbt build" not in proc.stdout
+    assert back.returncode == 1  # no such release: refused before it even asks for the lock
