@@ -1,0 +1,352 @@
+"""The dashboard page in a real browser: headless Chromium on `precompute serve`.
+
+A release of the bundled sample is built with `precompute run`, served by
+`precompute serve` on a free port, and opened in Debian's Chromium through
+Playwright (`playwright install` cannot download its own browser here). The
+test reads what the page shows and compares it with the API's JSON, cell by
+cell: the release badge, the default date range, the overview sparklines, the
+campaign rows, a campaign expanded to its adsets and an adset to its ads, and a
+campaign's country breakdown. It saves a screenshot at target/dashboard.png.
+
+Each cell carries the API's raw value (data-value) and shows it formatted; the
+test checks both: the raw value equals the API's, and the text, read back as a
+number, equals it to the precision shown (money to the cent, percents to 0.1).
+
+Without /usr/bin/chromium the test is skipped (`.ci/run` installs it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+SAMPLE_DIR = PROJECT_DIR / "data" / "sample"
+CONSOLE_SCRIPT = PROJECT_DIR / ".venv" / "bin" / "precompute"
+SCREENSHOT = PROJECT_DIR / "target" / "dashboard.png"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason=f"no browser at {CHROMIUM}: install Debian's chromium (apt-get install chromium; .ci/run does it)",
+)
+
+# How the issue says each metric is shown: money in USD; rates (0-1 in the API)
+# and ROAS (a multiple) as percents; accuracy ratios are percents already.
+UNITS = {
+    "meta_spend": "usd",
+    "meta_trial_count": "count",
+    "mixpanel_trial_count": "count",
+    "trial_accuracy_ratio": "percent",
+    "meta_purchase_count": "count",
+    "mixpanel_purchase_count": "count",
+    "purchase_accuracy_ratio": "percent",
+    "trial_conversion_rate_actual": "fraction",
+    "trial_conversion_rate_estimated": "fraction",
+    "trial_refund_rate_actual": "fraction",
+    "trial_refund_rate_estimated": "fraction",
+    "purchase_refund_rate_actual": "fraction",
+    "purchase_refund_rate_estimated": "fraction",
+    "estimated_revenue_usd": "usd",
+    "adjusted_estimated_revenue_usd": "usd",
+    "profit_usd": "usd",
+    "estimated_roas": "multiple",
+}
+# The issue's columns; the page may show more, never fewer.
+REQUIRED_COLUMNS = {
+    "meta_spend", "meta_trial_count", "mixpanel_trial_count", "meta_purchase_count", "mixpanel_purchase_count",
+    "trial_accuracy_ratio", "purchase_accuracy_ratio", "trial_conversion_rate_actual",
+    "trial_conversion_rate_estimated", "trial_refund_rate_actual", "purchase_refund_rate_actual",
+    "estimated_revenue_usd", "adjusted_estimated_revenue_usd", "profit_usd", "estimated_roas",
+}
+OVERVIEW_METRICS = ["meta_spend", "mixpanel_trial_count", "adjusted_estimated_revenue_usd", "estimated_roas"]
+NULL_TEXT = "—"
+
+
+# --------------------------------------------------------------------------- server
+
+
+def _command() -> list[str]:
+    if CONSOLE_SCRIPT.is_file():
+        return [str(CONSOLE_SCRIPT)]
+    return [sys.executable, "-m", "python_hooks.cli"]
+
+
+def _env(work: Path) -> dict[str, str]:
+    env = {**os.environ, "DBT_TARGET_PATH": str(work / "target"), "DBT_LOG_PATH": str(work / "logs")}
+    for name in ("RAW_DATA_DIR", "DUCKDB_PATH", "PRECOMPUTE_WAREHOUSE"):
+        env.pop(name, None)
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get_json(base: str, path: str, **params):
+    url = f"{base}{path}"
+    if params:
+        url += "?" + urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
+    with urllib.request.urlopen(url, timeout=30) as response:
+        assert response.status == 200, url
+        return json.loads(response.read())
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`precompute serve` on a release of the bundled sample; yields its base URL."""
+    work = tmp_path_factory.mktemp("browser")
+    warehouse = work / "dash.duckdb"
+    run = subprocess.run(
+        [*_command(), "run", "--warehouse", str(warehouse), "--raw-dir", str(SAMPLE_DIR), "--progress", "plain"],
+        cwd=work, env=_env(work), capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+
+    port = _free_port()
+    log = (work / "serve.log").open("w")
+    process = subprocess.Popen([*_command(), "serve", "--warehouse", str(warehouse), "--port", str(port)],
+                               cwd=work, env=_env(work), stdout=log, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                get_json(base, "/api/health")
+                break
+            except (urllib.error.URLError, ConnectionError):
+                pass
+            assert process.poll() is None, (work / "serve.log").read_text()
+            assert time.monotonic() < deadline, "precompute serve did not answer within 60 s"
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+# --------------------------------------------------------------------------- reading the page
+
+
+def shown_number(text: str, unit: str) -> float | None:
+    """The number a cell's text shows, in the API's unit; None for the NULL mark."""
+    text = text.strip()
+    if text == NULL_TEXT:
+        return None
+    patterns = {
+        "usd": r"-?\$\d{1,3}(,\d{3})*\.\d\d",
+        "count": r"-?\d{1,3}(,\d{3})*",
+        "fraction": r"-?\d{1,3}(,\d{3})*\.\d%",
+        "percent": r"-?\d{1,3}(,\d{3})*\.\d%",
+        "multiple": r"-?\d{1,3}(,\d{3})*\.\d%",
+    }
+    assert re.fullmatch(patterns[unit], text), f"{text!r} is not shown as {unit}"
+    number = float(text.replace("$", "").replace(",", "").replace("%", ""))
+    return number / 100 if unit in ("fraction", "multiple") else number
+
+
+def assert_shows(text: str, raw: str, api_value, unit: str, where: str) -> None:
+    """A cell shows the API's value: its raw value is the API's, its text that value formatted."""
+    if api_value is None:
+        assert raw == "null" and text.strip() == NULL_TEXT, f"{where}: NULL shown as {text!r} ({raw})"
+        return
+    assert float(raw) == pytest.approx(api_value, rel=1e-12, abs=1e-12), f"{where}: data-value {raw} != API {api_value}"
+    tolerance = {"usd": 0.005, "count": 0, "percent": 0.05, "fraction": 0.0005, "multiple": 0.0005}[unit]
+    number = shown_number(text, unit)
+    assert number is not None and math.isclose(number, api_value, abs_tol=tolerance + 1e-9), \
+        f"{where}: shows {text!r}, API says {api_value}"
+
+
+def metric_cells(row) -> dict[str, tuple[str, str]]:
+    cells = row.locator("td[data-metric]")
+    return {cell["metric"]: (cell["text"], cell["value"]) for cell in cells.evaluate_all(
+        "cells => cells.map(c => ({metric: c.dataset.metric, value: c.dataset.value, text: c.textContent}))")}
+
+
+def totals_of(item: dict) -> dict:
+    return item.get("totals", item)
+
+
+def assert_row_matches(row, api_totals: dict, where: str) -> None:
+    cells = metric_cells(row)
+    missing = REQUIRED_COLUMNS - set(cells)
+    assert not missing, f"{where}: columns missing from the page: {sorted(missing)}"
+    for metric, (text, raw) in cells.items():
+        assert metric in api_totals, f"{where}: the page shows {metric}, the API has no such total"
+        assert_shows(text, raw, api_totals[metric], UNITS[metric], f"{where} {metric}")
+
+
+def table_rows(page, selector: str) -> list[dict]:
+    return page.locator(selector).evaluate_all(
+        "rows => rows.map(r => ({level: r.dataset.level, id: r.dataset.id, depth: r.dataset.depth,"
+        " parent: r.dataset.parent, name: r.querySelector('.entity-name').textContent}))")
+
+
+def wait_idle(page) -> None:
+    page.wait_for_function("document.body.dataset.pending === '0'")
+
+
+def assert_entity_rows(page, base: str, level: str, start: str, end: str, parent=None, **sort) -> list[dict]:
+    """The page's rows of one level (under one parent) equal the API's, in order, cell by cell."""
+    api = get_json(base, "/api/entities", level=level, start=start, end=end,
+                   parent_id=parent["id"] if parent else None, **sort)
+    parent_key = f"{parent['level']}/{parent['id']}" if parent else ""
+    selector = f"#entity-table tr.entity[data-level='{level}'][data-parent='{parent_key}']"
+    shown = table_rows(page, selector)
+    assert [(r["id"], r["name"]) for r in shown] == [(r["entity_id"], r["name"]) for r in api["rows"]]
+    assert len(shown) == min(api["total"], len(api["rows"])) and shown, f"no {level} rows shown"
+    rows = page.locator(selector)
+    for index, item in enumerate(api["rows"]):
+        assert_row_matches(rows.nth(index), totals_of(item), f"{level} {item['entity_id']}")
+    return api["rows"]
+
+
+# --------------------------------------------------------------------------- the test
+
+
+def test_the_page_shows_what_the_api_computed(server, browser):
+    health = get_json(server, "/api/health")
+    as_of = dt.date.fromisoformat(health["as_of_date"])
+    window_start = dt.date.fromisoformat(health["start_date"])
+    start = max(window_start, as_of - dt.timedelta(days=13)).isoformat()
+    end = as_of.isoformat()
+
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    problems: list[str] = []
+    page.on("console", lambda message: message.type == "error" and problems.append(f"console: {message.text}"))
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("requestfailed", lambda request: problems.append(f"request failed: {request.url}"))
+    page.on("response", lambda response: response.status >= 400 and problems.append(
+        f"HTTP {response.status}: {response.url}"))
+    outside: list[str] = []
+    page.on("request", lambda request: request.url.startswith(server) or request.url.startswith("data:")
+            or outside.append(request.url))
+
+    page.goto(server + "/")
+    page.wait_for_selector("body[data-ready='true']", timeout=30000)
+    wait_idle(page)
+
+    # The release badge shows the release's computed_at; the range defaults to the last 14 days.
+    badge = page.locator("#release")
+    assert badge.get_attribute("data-computed-at") == health["computed_at"]
+    assert str(health["computed_at"]).replace("T", " ")[:19] in badge.inner_text()
+    assert page.input_value("#start") == start and page.input_value("#end") == end
+
+    # The overview: four 28-day sparklines ending on the end date, each card's value the API's last day.
+    overview = get_json(server, "/api/overview/campaign/sparkline", end=end, days=28,
+                        metrics=",".join(OVERVIEW_METRICS))
+    for metric in OVERVIEW_METRICS:
+        card = page.locator(f"#overview-cards .card[data-metric='{metric}']")
+        values = overview["series"][metric]
+        value = card.locator(".card-value")
+        assert_shows(value.inner_text(), value.get_attribute("data-value"), values[-1], UNITS[metric],
+                     f"overview {metric}")
+        assert card.locator("svg.spark rect.spark-hit").count() == len(overview["dates"]) == 28
+        assert card.locator("svg.spark polyline, svg.spark circle").count() > 0
+
+    # The campaign rows, in the API's order, every cell equal to the API's totals.
+    campaigns = assert_entity_rows(page, server, "campaign", start, end)
+
+    # Each row's 14-day sparkline: one point per day, each titled with the API's value.
+    first = campaigns[0]
+    first_row = page.locator(f"#entity-table tr.entity[data-key='campaign/{first['entity_id']}']")
+    spark = get_json(server, f"/api/entities/campaign/{urllib.parse.quote(first['entity_id'])}/sparkline",
+                     end=end, days=14, metrics="meta_spend")
+    titles = first_row.locator("svg.spark rect.spark-hit title").all_text_contents()
+    assert len(titles) == len(spark["dates"]) == 14
+    for title, day, value in zip(titles, spark["dates"], spark["series"]["meta_spend"]):
+        shown_day, _, text = title.partition(": ")
+        assert shown_day == day
+        assert_shows(text, str(value) if value is not None else "null", value, "usd", f"sparkline {day}")
+    assert page.locator("#entity-table tr.entity[data-level='campaign'] svg.spark").count() == len(campaigns)
+
+    # Expand the first campaign: its adsets appear right under it; then an adset's ads.
+    first_row.locator("button.toggle").click()
+    wait_idle(page)
+    parent = {"level": "campaign", "id": first["entity_id"]}
+    adsets = assert_entity_rows(page, server, "adset", start, end, parent)
+    order = table_rows(page, "#entity-table tr.entity")
+    position = [r["id"] for r in order].index(first["entity_id"])
+    assert [r["id"] for r in order[position + 1: position + 1 + len(adsets)]] == [a["entity_id"] for a in adsets]
+    adset_row = page.locator(f"#entity-table tr.entity[data-key='adset/{adsets[0]['entity_id']}']")
+    adset_row.locator("button.toggle").click()
+    wait_idle(page)
+    assert_entity_rows(page, server, "ad", start, end, {"level": "adset", "id": adsets[0]["entity_id"]})
+
+    # Click the campaign: its country breakdown, ALL first, then one row per country, as the API says.
+    first_row.locator("td.name").click()
+    wait_idle(page)
+    page.wait_for_selector("#countries:not([hidden]) #country-table tbody tr.overall")
+    breakdown = get_json(server, f"/api/entities/campaign/{urllib.parse.quote(first['entity_id'])}/countries",
+                         start=start, end=end)
+    items = breakdown if isinstance(breakdown, list) else breakdown["rows"]
+    assert items[0]["breakdown_type"] == "all" and items[0]["country"] == "ALL"
+    assert len(items) > 2, "the sample's first campaign should have several countries"
+    rows = page.locator("#country-table tbody tr.overall, #country-table tbody tr.country")
+    assert rows.evaluate_all("rows => rows.map(r => r.dataset.country)") == [item["country"] for item in items]
+    for index, item in enumerate(items):
+        assert_row_matches(rows.nth(index), totals_of(item), f"country {item['country']}")
+
+    page.evaluate("window.scrollTo(0, 0)")
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+    # Collapsing the campaign removes its adsets and ads.
+    first_row.locator("button.toggle").click()
+    assert page.locator("#entity-table tr.entity[data-level='adset']").count() == 0
+    assert page.locator("#entity-table tr.entity[data-level='ad']").count() == 0
+
+    # Another range (the 7-day preset): the table follows the API again.
+    page.click(".presets button[data-days='7']")
+    wait_idle(page)
+    start_7 = max(window_start, as_of - dt.timedelta(days=6)).isoformat()
+    assert page.input_value("#start") == start_7
+    assert_entity_rows(page, server, "campaign", start_7, end)
+
+    # Sorting is the API's: a click on Spend reverses its default (spend, descending); a click on the name sorts by name.
+    page.click("#entity-table th[data-metric='meta_spend'] button.sort")
+    wait_idle(page)
+    assert page.get_attribute("#entity-table th[data-metric='meta_spend']", "aria-sort") == "ascending"
+    assert_entity_rows(page, server, "campaign", start_7, end, sort="meta_spend", order="asc")
+    page.click("#entity-table th.name button.sort")
+    wait_idle(page)
+    assert_entity_rows(page, server, "campaign", start_7, end, sort="name", order="asc")
+
+    assert not problems, "\n".join(problems)
+    assert not outside, f"the page fetched something not served locally: {outside}"
+    page.close()
