@@ -1,25 +1,41 @@
 -- Dashboard: overall AND per-country totals of one entity over a date range
--- (typically 14 days), in one query (the spec's "critical use case").
+-- (typically 14 days, or one day with start = end), in one query (the spec's
+-- "critical use case"), in the spec's JSON shape: breakdown_type "all" /
+-- country "ALL" first, then one row per country; total_spend, total_trials,
+-- total_purchases and total_revenue, then every metric's §8 total.
 -- Parameters (prepared statement): $1 entity_type, $2 entity_id, $3 start_day, $4 end_day
 
 with
 
+overall_rows as (
+
+    select *
+    from {{ ref('entity_daily_metrics') }}
+    where
+        entity_type = cast($1 as varchar)
+        and entity_id = cast($2 as varchar)
+        and date between cast($3 as date) and cast($4 as date)
+
+),
+
+country_rows as (
+
+    select *
+    from {{ ref('entity_country_breakdown') }}
+    where
+        entity_type = cast($1 as varchar)
+        and entity_id = cast($2 as varchar)
+        and date between cast($3 as date) and cast($4 as date)
+
+),
+
 overall as (
 
     select
-        'overall' as breakdown_type,
-        'ALL' as country_code,
-        sum(meta_spend) as total_spend,
-        sum(mixpanel_trial_count) as total_trials,
-        sum(mixpanel_purchase_count) as total_purchases,
-        sum(adjusted_estimated_revenue_usd) as total_revenue,
-        sum(profit_usd) as total_profit,
-        avg(trial_accuracy_ratio) as avg_trial_accuracy
-    from {{ ref('entity_daily_metrics') }}
-    where
-        entity_type = $1
-        and entity_id = $2
-        and date between $3 and $4
+        'all' as breakdown_type,
+        'ALL' as country,
+        {{ range_totals() }}
+    from overall_rows
 
 ),
 
@@ -27,18 +43,9 @@ by_country as (
 
     select
         'country' as breakdown_type,
-        country_code,
-        sum(meta_spend) as total_spend,
-        sum(mixpanel_trial_count) as total_trials,
-        sum(mixpanel_purchase_count) as total_purchases,
-        sum(adjusted_estimated_revenue_usd) as total_revenue,
-        sum(profit_usd) as total_profit,
-        avg(trial_accuracy_ratio) as avg_trial_accuracy
-    from {{ ref('entity_country_breakdown') }}
-    where
-        entity_type = $1
-        and entity_id = $2
-        and date between $3 and $4
+        country_code as country,
+        {{ range_totals() }}
+    from country_rows
     group by country_code
 
 ),
@@ -46,10 +53,24 @@ by_country as (
 unioned as (
 
     select * from overall
-    union all
+    union all by name
     select * from by_country
+
+),
+
+final as (
+
+    select
+        * exclude (breakdown_type, country),
+        breakdown_type,
+        country,
+        meta_spend as total_spend,
+        mixpanel_trial_count as total_trials,
+        mixpanel_purchase_count as total_purchases,
+        adjusted_estimated_revenue_usd as total_revenue
+    from unioned
 
 )
 
-select * from unioned
-order by breakdown_type desc, total_spend desc, country_code asc
+select * from final
+order by breakdown_type asc, total_spend desc, country asc

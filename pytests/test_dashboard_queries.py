@@ -30,10 +30,19 @@ def run(con, sql: str, params: list):
     return con.execute(sql, params).fetchall()
 
 
-def test_all_five_queries_compile(compiled):
+def run_dicts(con, sql: str, params: list) -> list[dict]:
+    cursor = con.execute(sql, params)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def test_every_query_compiles(compiled):
+    # the spec's five dashboard queries, and the read API's (python_hooks/serve.py; test_api.py)
     assert set(compiled) == {
         "dashboard_single_entity_day", "dashboard_date_range_totals", "dashboard_overall_and_country_14_days",
         "dashboard_row_sparkline_14_days", "dashboard_overview_sparkline_28_days",
+        "api_entity_table", "api_entity_lookup", "api_entity_daily_rows", "api_entity_sparkline",
+        "api_overview_sparkline", "api_entity_user_list",
     }
 
 
@@ -44,23 +53,23 @@ def test_single_entity_day(compiled, tiny_con):
 
 def test_range_totals_recompute_ratios_from_sums(compiled, tiny_con):
     # c1: spend 15.50 on 01-02 only; trials u1, u2 (01-02) + u6 (01-09) = 3; Meta trials 4
-    (row,) = run(tiny_con, compiled["dashboard_date_range_totals"],
-                 ["campaign", "c1", date(2025, 1, 1), date(2025, 1, 10)])
-    total_spend, meta_trials, _, trials, purchases = row[:5]
-    assert (total_spend, meta_trials, trials, purchases) == (D("15.50"), 4, 3, 1)
-    assert row[-2] == pytest.approx(75.0)                 # 3 / 4 * 100, not an average of days
+    (row,) = run_dicts(tiny_con, compiled["dashboard_date_range_totals"],
+                       ["campaign", "c1", date(2025, 1, 1), date(2025, 1, 10)])
+    assert (row["meta_spend"], row["meta_trial_count"], row["mixpanel_trial_count"],
+            row["mixpanel_purchase_count"]) == (D("15.50"), 4, 3, 1)
+    assert row["trial_accuracy_ratio"] == pytest.approx(75.0)   # 3 / 4 * 100, not an average of days
 
 
 def test_overall_and_country_breakdown_in_one_query(compiled, tiny_con):
-    rows = run(tiny_con, compiled["dashboard_overall_and_country_14_days"],
-               ["campaign", "c1", date(2025, 1, 1), date(2025, 1, 14)])
+    rows = run_dicts(tiny_con, compiled["dashboard_overall_and_country_14_days"],
+                     ["campaign", "c1", date(2025, 1, 1), date(2025, 1, 14)])
     # overall first, then countries by spend: US 7.00 (000777), DE 5.50 (777), ZZ 3.00 (Atlantis)
-    assert [(r[0], r[1], r[2]) for r in rows] == [
-        ("overall", "ALL", D("15.50")), ("country", "US", D("7.00")),
+    assert [(r["breakdown_type"], r["country"], r["total_spend"]) for r in rows] == [
+        ("all", "ALL", D("15.50")), ("country", "US", D("7.00")),
         ("country", "DE", D("5.50")), ("country", "ZZ", D("3.00")),
     ]
     # trials: overall 3 (u1, u2, u6); US 1 (u1), DE 0, ZZ 2 (u2 on 01-02, u6 on 01-09)
-    assert [r[3] for r in rows] == [3, 1, 0, 2]
+    assert [r["total_trials"] for r in rows] == [3, 1, 0, 2]
 
 
 def test_row_sparkline_reads_the_days_in_order(compiled, tiny_con):

@@ -390,7 +390,8 @@ def test_mart_types_follow_contract_v2(v2_con, table):
 
 
 def test_entity_names_use_the_mapping_when_present(v2_con):
-    names = {(t, i): n for t, i, n in v2_con.execute("select * from entity_names").fetchall()}
+    names = {(t, i): n for t, i, n in v2_con.execute(
+        "select entity_type, entity_id, entity_name from entity_names").fetchall()}
     assert names == {
         ("ad", "000777"): "Ad 000777", ("ad", "777"): "Seven", ("ad", "a2"): "a2",
         ("ad", "acc"): "acc", ("ad", "ghost"): "ghost", ("ad", "nullm"): "nullm", ("ad", "orphan"): "orphan",

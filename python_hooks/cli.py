@@ -9,6 +9,7 @@ Subcommands::
     precompute rollback [--warehouse PATH] [--to RUN_ID]
     precompute validate [--cases N] [--seed S] [--raw-dir DIR] [--start DATE] [--as-of DATE]
                         [--warehouse FILE]
+    precompute serve    [--warehouse PATH] [--host 127.0.0.1] [--port 8000]
     precompute generate OUT_DIR [--seed N] [--scale small|year] [--ads N] [--days N]
                         [--users-per-day N] [--start-date YYYY-MM-DD]
 
@@ -30,6 +31,9 @@ Paths: the published path is ``--warehouse`` > ``$PRECOMPUTE_WAREHOUSE`` >
 ``<project>/warehouse/ad_precompute.duckdb``; ``--raw-dir`` > ``$RAW_DATA_DIR`` >
 ``<project>/data/sample``. A relative path is resolved against the current
 directory, and dbt always gets absolute paths.
+
+``serve`` runs the read API (``python_hooks.serve``, FastAPI under uvicorn) over
+the published release, read-only; it picks up a new release without a restart.
 
 ``validate`` compares a warehouse with the on-demand path; see ``python_hooks.validate``.
 ``generate`` is ``python -m python_hooks.generate`` (same arguments).
@@ -333,6 +337,7 @@ def _run_locked(a: argparse.Namespace, store: Any, run_id: str, project_dir: Pat
     finally:
         progress.close()
     timings["build_seconds"] = time.monotonic() - t0
+    _keep_run_results(target_dir, run_dir)  # before `dbt compile` (publishing) overwrites it
 
     if result is not None and result.exception is not None:
         errors.append(str(result.exception))
@@ -384,8 +389,11 @@ def _run_locked(a: argparse.Namespace, store: Any, run_id: str, project_dir: Pat
                 "previous_run_id": previous,
             }
             timings["fingerprint_seconds"] = time.monotonic() - t2
+            t_compile = time.monotonic()
+            queries = compile_read_queries(project_dir, target_dir, build_file, dbt_vars)
+            timings["compile_queries_seconds"] = time.monotonic() - t_compile
             t3 = time.monotonic()
-            release_file = store.export(build_file, run_id, metadata)
+            release_file = store.export(build_file, run_id, metadata, queries=queries)
             timings["export_seconds"] = time.monotonic() - t3
             t4 = time.monotonic()
             store.publish(run_id)
@@ -445,8 +453,6 @@ def _run_locked(a: argparse.Namespace, store: Any, run_id: str, project_dir: Pat
     }
     try:
         rep.write_json(run_dir / RUN_REPORT_NAME, report)
-        if (target_dir / "run_results.json").is_file():
-            shutil.copy2(target_dir / "run_results.json", run_dir / "run_results.json")
         if published:
             store.write_run_report(run_id, rep.jsonable(report))
     except OSError as exc:
@@ -468,6 +474,38 @@ def _run_locked(a: argparse.Namespace, store: Any, run_id: str, project_dir: Pat
         print(f"not published: {store.path} still serves "
               f"{'release ' + kept if kept else 'no release (nothing published yet)'}", file=out, flush=True)
     return exit_code
+
+
+def _keep_run_results(target_dir: Path, run_dir: Path) -> None:
+    """Copy dbt's run_results.json of the build next to the run report."""
+    try:
+        if (target_dir / "run_results.json").is_file():
+            run_dir.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(target_dir / "run_results.json", run_dir / "run_results.json")
+    except OSError as exc:
+        print(f"precompute: cannot copy run_results.json into {run_dir}: {exc}", file=sys.stderr)
+
+
+def compile_read_queries(project_dir: Path, target_dir: Path, build_file: Path,
+                         dbt_vars: dict[str, Any]) -> dict[str, str]:
+    """``dbt compile`` the analyses (the read API's SQL) against the build; name -> compiled SQL.
+
+    The compiled SQL qualifies tables with the build file's catalog name, which is
+    the release file's too (same file name), so it runs unchanged on the release.
+    Stored in the release (``precompute_queries``) by ``ReleaseStore.export``.
+    """
+    from python_hooks.dbt_runner import run_dbt
+
+    folder = target_dir / "compiled" / "ad_precompute" / "analyses"
+    shutil.rmtree(folder, ignore_errors=True)  # no stale file of a removed analysis
+    result = run_dbt(["compile", "--select", "resource_type:analysis", "--target-path", str(target_dir)],
+                     project_dir=project_dir, vars=dbt_vars, env={"DUCKDB_PATH": str(build_file)})
+    if not result.success:
+        raise RuntimeError(f"dbt compile of the analyses failed: {result.exception}")
+    queries = {path.stem: path.read_text(encoding="utf-8") for path in sorted(folder.glob("*.sql"))}
+    if not queries:
+        raise RuntimeError(f"dbt compile wrote no analyses under {folder}")
+    return queries
 
 
 def _computed_at(build_file: Path) -> str | None:
@@ -602,6 +640,18 @@ def cmd_validate(a: argparse.Namespace) -> int:
     )
 
 
+# --------------------------------------------------------------------------- serve
+
+
+def cmd_serve(a: argparse.Namespace) -> int:
+    from python_hooks.serve import serve
+
+    warehouse = resolve_warehouse(a.warehouse, _abs(a.project_dir))
+    print(f"precompute serve: {warehouse} on http://{a.host}:{a.port}/ (API docs: /docs)", flush=True)
+    serve(warehouse, host=a.host, port=a.port)
+    return 0
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -610,7 +660,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--project-dir", default=str(PROJECT_DIR),
                    help="the dbt project (default: %(default)s)")
-    sub = p.add_subparsers(dest="command", required=True, metavar="{run,status,releases,rollback,validate,generate}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{run,status,releases,rollback,validate,serve,generate}")
 
     r = sub.add_parser("run", help="build, gate and publish a release of the two tables")
     r.add_argument("--raw-dir", help="directory of the source <table>.parquet files "
@@ -657,6 +707,12 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--threshold", type=float, default=99.9,
                    help="minimum share of matching cells, in percent (default: %(default)s)")
     v.set_defaults(func=cmd_validate)
+
+    s = sub.add_parser("serve", help="run the read API over the published release (FastAPI, uvicorn)")
+    s.add_argument("--warehouse", help="the published DuckDB path (default as for run)")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    s.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
+    s.set_defaults(func=cmd_serve)
 
     sub.add_parser("generate", help="write a synthetic source data set (python -m python_hooks.generate)",
                    add_help=False)

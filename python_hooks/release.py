@@ -48,6 +48,7 @@ import duckdb
 __all__ = [
     "PUBLISHED_TABLES",
     "METADATA_TABLE",
+    "QUERIES_TABLE",
     "ReleaseStore",
     "RunInProgress",
     "new_run_id",
@@ -68,6 +69,9 @@ PUBLISHED_TABLES: dict[str, str | None] = {
 # Tables that must exist in the build for a release to be made.
 REQUIRED_TABLES = ("entity_daily_metrics", "entity_country_breakdown")
 METADATA_TABLE = "precompute_release"
+# The read API's SQL: the dbt-compiled analyses of the run (name, sql), so that a
+# server runs exactly the queries compiled with the release it reads.
+QUERIES_TABLE = "precompute_queries"
 RELEASE_META = "release.json"
 RUN_REPORT = "run_report.json"
 DEFAULT_KEEP = 3
@@ -209,8 +213,11 @@ class ReleaseStore:
     # ------------------------------------------------------------------ export
 
     def export(self, build_file: Path, run_id: str, metadata: dict[str, Any],
-               run_report: dict[str, Any] | None = None) -> Path:
+               run_report: dict[str, Any] | None = None, queries: dict[str, str] | None = None) -> Path:
         """Copy the published tables of ``build_file`` into a new, complete release directory.
+
+        ``queries`` (name -> compiled SQL of ``analyses/``) are stored in the
+        table ``precompute_queries`` for the read API (``python_hooks.serve``).
 
         The file is written under a temporary name, checkpointed and closed (no
         WAL), fsynced, made read-only, and only then renamed to its final
@@ -255,6 +262,9 @@ class ReleaseStore:
                 [run_id, metadata.get("computed_at"), window.get("start_date"), window.get("as_of_date"),
                  window.get("trial_days"), metadata["released_at"], json.dumps(metadata, default=str),
                  json.dumps(run_report, default=str) if run_report is not None else None])
+            con.execute(f"create table main.{QUERIES_TABLE} (name varchar primary key, sql varchar not null)")
+            for name, sql in sorted((queries or {}).items()):
+                con.execute(f"insert into main.{QUERIES_TABLE} values (?, ?)", [name, sql])
             con.execute("detach build")
             con.execute("checkpoint")
         finally:

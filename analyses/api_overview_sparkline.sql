@@ -1,0 +1,46 @@
+-- Read API /api/overview/{level}/sparkline: every entity of one level summed
+-- per day, for the last $days days ending on $end_day, zero-filled. Each day is
+-- the §8 total of that day's rows (range_totals): sums, and ratios of the sums
+-- (a day's ROAS is Σ adjusted ÷ Σ spend, never an average of entities' ROAS).
+-- Filtering on one level matters: every level carries the same spend.
+-- Parameters (prepared statement): $1 entity_type, $2 end_day, $3 days
+
+with
+
+days as (
+
+    select cast(day_series.series_day as date) as series_date
+    from
+        range(
+            cast(cast($2 as date) - (cast($3 as integer) - 1) as timestamp),
+            cast(cast($2 as date) + 1 as timestamp),
+            interval 1 day
+        ) as day_series (series_day)
+
+),
+
+level_rows as (
+
+    select *
+    from {{ ref('entity_daily_metrics') }}
+    where
+        entity_type = cast($1 as varchar)
+        and date between cast($2 as date) - (cast($3 as integer) - 1) and cast($2 as date)
+
+),
+
+daily as (
+
+    select
+        -- named like the marts' column
+        days.series_date as date,  -- noqa: RF04
+        {{ range_totals() }}
+    from days
+    left join level_rows
+        on days.series_date = level_rows.date
+    group by days.series_date
+
+)
+
+select * from daily
+order by date

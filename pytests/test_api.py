@@ -1,0 +1,398 @@
+"""The read API (python_hooks/serve.py) on a release of the tiny data set.
+
+One `precompute run` of pytests/tiny_dataset.py (window 2025-01-01 .. 2025-01-10,
+trial_days 7) publishes a release; the API is exercised with FastAPI's TestClient.
+Every expected number is worked out by hand from tiny_dataset.py in the comment
+next to it (the daily values are those of test_pipeline_end_to_end.py); none is
+an output of the code under test.
+
+The facts the sums use (all on 2025-01-02 unless noted):
+  Meta (after the duplicate and the negative a2 row): ad 000777 10.00 spend /
+  1000 impressions / 50 clicks / 4 trials / 1 purchase; ad 777 5.50 / 500 / 20 / 0 / 0;
+  ad orphan 3.00 / 100 / 0 / 1 / 0 on 01-03 (not in the mapping: no parent).
+  Campaign c1 = 000777 + 777 = 15.50 / 1500 / 70 / 4 / 1.
+  c1 users: u1, u2 trials (post-trial; u1 converts and refunds, u2 does not
+  convert); u6 purchase (prod_y, refund estimate 0.15, current_value 30) on 01-02,
+  and u6 trial (prod_w, conversion estimate 0.4, current_value 12) on 01-09, not
+  post-trial. Daily c1 01-02: adjusted revenue 60 / 0.5 = 120.00 (trial ratio 2/4);
+  01-09: Meta 0 trials, Mixpanel 1 -> trial ratio 100 -> adjusted 12.00.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import tiny_dataset  # noqa: E402
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+CONSOLE_SCRIPT = PROJECT_DIR / ".venv" / "bin" / "precompute"
+
+pytest.importorskip("fastapi")
+pytest.importorskip("httpx")
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from python_hooks.serve import RANGE_METRICS, create_app, parameter_order  # noqa: E402
+
+
+def _precompute(work: Path, *args: str) -> subprocess.CompletedProcess:
+    command = [str(CONSOLE_SCRIPT)] if CONSOLE_SCRIPT.is_file() else [sys.executable, "-m", "python_hooks.cli"]
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DUCKDB_PATH", "RAW_DATA_DIR", "PRECOMPUTE_WAREHOUSE", "PRECOMPUTE_AS_OF")}
+    env["DBT_TARGET_PATH"] = str(work / "target")
+    env["DBT_LOG_PATH"] = str(work / "logs")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_DIR), env.get("PYTHONPATH")]))
+    return subprocess.run([*command, *args], cwd=work, env=env, capture_output=True, text=True, timeout=300)
+
+
+def _publish(work: Path) -> None:
+    proc = _precompute(work, "run", "--raw-dir", "raw", "--warehouse", "wh/tiny.duckdb", "--progress", "plain",
+                       "--start", tiny_dataset.START_DATE, "--as-of", tiny_dataset.AS_OF_DATE)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+
+
+@pytest.fixture(scope="module")
+def tiny_release(tmp_path_factory) -> Path:
+    work = tmp_path_factory.mktemp("api")
+    tiny_dataset.write(work / "raw")
+    _publish(work)
+    return work
+
+
+@pytest.fixture(scope="module")
+def client(tiny_release):
+    with TestClient(create_app(tiny_release / "wh" / "tiny.duckdb")) as test_client:
+        yield test_client
+
+
+def ok(client, url: str, **params):
+    response = client.get(url, params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def approx(value):
+    return pytest.approx(value, rel=1e-9, abs=1e-9)
+
+
+# --- the SQL the API runs --------------------------------------------------------
+
+def test_the_release_stores_the_compiled_queries_and_the_metric_list_matches_the_macro(tiny_release):
+    con = duckdb.connect(str(tiny_release / "wh" / "tiny.duckdb"), read_only=True)
+    try:
+        queries = dict(con.execute("select name, sql from precompute_queries").fetchall())
+        assert {"api_entity_table", "api_entity_lookup", "api_entity_daily_rows", "api_entity_sparkline",
+                "api_overview_sparkline", "api_entity_user_list", "dashboard_date_range_totals",
+                "dashboard_overall_and_country_14_days"} <= set(queries)
+        # compiled by dbt: refs resolved to the release's catalog, no Jinja left
+        assert '"tiny"."main"."entity_daily_metrics"' in queries["dashboard_date_range_totals"]
+        assert "{{" not in "".join(queries.values())
+        # the columns range_totals() emits are the metrics the response models declare, in order
+        sql = queries["dashboard_date_range_totals"]
+        names = parameter_order(sql)
+        assert names == ["entity_type", "entity_id", "start_day", "end_day"]
+        cursor = con.execute(sql, ["ad", "a2", dt.date(2025, 1, 1), dt.date(2025, 1, 1)])
+        assert tuple(column[0] for column in cursor.description) == RANGE_METRICS
+    finally:
+        con.close()
+
+
+# --- health --------------------------------------------------------------------------
+
+def test_health_names_the_published_release(client, tiny_release):
+    body = ok(client, "/api/health")
+    published = os.readlink(tiny_release / "wh" / "tiny.duckdb")
+    assert body["run_id"] == Path(published).parent.name
+    assert (body["start_date"], body["as_of_date"], body["trial_days"]) == ("2025-01-01", "2025-01-10", 7)
+    assert body["computed_at"] and body["age_seconds"] >= 0
+
+
+# --- the entity table -----------------------------------------------------------------
+
+def test_entity_table_of_ads_sorted_by_spend_and_paginated(client):
+    # spend over the window: 000777 10.00, 777 5.50, orphan 3.00, a2 0 (its row is rejected),
+    # ghost 0 (users only); ties by entity_id: a2 < ghost. 5 ads.
+    first = ok(client, "/api/entities", level="ad", start="2025-01-01", end="2025-01-10", limit=2)
+    assert first["total"] == 5
+    assert [(r["entity_id"], r["totals"]["meta_spend"]) for r in first["rows"]] == [("000777", 10.0), ("777", 5.5)]
+    rest = ok(client, "/api/entities", level="ad", limit=2, offset=2)
+    assert [r["entity_id"] for r in rest["rows"]] == ["orphan", "a2"]
+    last = ok(client, "/api/entities", level="ad", limit=2, offset=4)
+    assert [r["entity_id"] for r in last["rows"]] == ["ghost"] and last["total"] == 5
+    past = ok(client, "/api/entities", level="ad", limit=2, offset=10)
+    assert past["rows"] == [] and past["total"] == 5
+    # names: no id_name_mapping in the tiny set -> the id; parents from id_hierarchy_mapping
+    row = first["rows"][0]
+    assert (row["entity_type"], row["name"], row["parent_id"]) == ("ad", "000777", "as1")
+    # ascending by name: 000777, 777, a2, ghost, orphan
+    by_name = ok(client, "/api/entities", level="ad", sort="name", order="asc")
+    assert [r["name"] for r in by_name["rows"]] == ["000777", "777", "a2", "ghost", "orphan"]
+
+
+def test_entity_table_children_of_a_parent(client):
+    # mapping: as1 and as2 under c1; ads 000777 and 777 under as1, a2 under as2
+    adsets = ok(client, "/api/entities", level="adset", parent_id="c1", sort="entity_id", order="asc")
+    assert [(r["entity_id"], r["parent_id"]) for r in adsets["rows"]] == [("as1", "c1"), ("as2", "c1")]
+    assert adsets["total"] == 2
+    ads = ok(client, "/api/entities", level="ad", parent_id="as1", sort="entity_id", order="asc")
+    assert [r["entity_id"] for r in ads["rows"]] == ["000777", "777"]
+    # campaigns c1 (mapping), c2 (u5's own id), c9 (u3's own id)
+    campaigns = ok(client, "/api/entities", level="campaign", sort="entity_id", order="asc")
+    assert [(r["entity_id"], r["parent_id"]) for r in campaigns["rows"]] == [
+        ("c1", None), ("c2", None), ("c9", None)]
+
+
+def test_entity_table_totals_follow_section_8(client):
+    # campaign c1 over the window, every metric:
+    rows = ok(client, "/api/entities", level="campaign", sort="entity_id", order="asc")["rows"]
+    c1 = rows[0]["totals"]
+    assert c1 == {
+        "meta_spend": 15.5, "meta_impressions": 1500, "meta_clicks": 70,
+        "meta_trial_count": 4, "meta_purchase_count": 1,
+        "mixpanel_trial_count": 3,                       # u1 + u2 (01-02) + u6 (01-09)
+        "mixpanel_purchase_count": 1,                    # u6 (01-02)
+        # estimated: (0.4 x 2 pairs on 01-02 + 0.4 x 1 pair on 01-09) / 3 = 0.4;
+        # the AVG of the 10 daily values would be 0.8 / 10 = 0.08
+        "trial_conversion_rate_estimated": approx(0.4),
+        # actual: converted 1 (u1) / post-trial 2 (u1, u2; u6's 01-09 trial is not post-trial) = 0.5;
+        # the AVG of the daily rates would be 0.5 / 10 = 0.05
+        "trial_conversion_rate_actual": 0.5,
+        "trial_refund_rate_estimated": approx(0.2),      # u1's converted pair: 0.2 x 1 / 1
+        "trial_refund_rate_actual": 1.0,                 # u1 refunded / u1 converted
+        "purchase_refund_rate_estimated": approx(0.15),  # u6 prod_y: 0.15 x 1 / 1
+        "purchase_refund_rate_actual": 0.0,              # 0 refunds / 1 purchase
+        "trial_conversion_estimate_pair_count": 3,       # 2 + 1
+        "trial_refund_estimate_pair_count": 1,
+        "purchase_refund_estimate_pair_count": 1,
+        "actual_revenue_usd": 39.98,                     # 9.99 (u1 conversion) + 29.99 (u6 purchase)
+        "actual_refunds_usd": 9.99,                      # u1's refund
+        "net_actual_revenue_usd": 29.99,
+        "estimated_revenue_usd": 72.0,                   # 01-02: 20 + 10 + 30; 01-09: 12
+        "adjusted_estimated_revenue_usd": 132.0,         # 120 + 12
+        "profit_usd": 116.5,                             # 132 - 15.50
+        # 132 / 15.50 = 8.516129...; the AVG of daily ROAS would be (120 / 15.50 + 0) / 10 = 0.774
+        "estimated_roas": approx(132 / 15.5),
+        # 3 / 4 x 100 = 75 (on the sums, not the days' 50 % and 100 %)
+        "trial_accuracy_ratio": approx(75.0),
+        "purchase_accuracy_ratio": approx(100.0),        # 1 / 1 x 100
+        "mixpanel_cost_per_trial": approx(15.5 / 3),
+        "mixpanel_cost_per_purchase": approx(15.5),      # 15.50 / 1
+        "meta_cost_per_trial": approx(3.875),            # 15.50 / 4
+        "meta_cost_per_purchase": approx(15.5),          # 15.50 / 1
+        "click_to_trial_rate": approx(300 / 70),         # 3 / 70 x 100
+    }
+
+
+def test_entity_table_sorts_by_a_ratio_of_the_sums(client):
+    # campaign ROAS over the window: c1 132 / 15.50 = 8.52; c2 0 (no spend); c9 0 (no spend)
+    rows = ok(client, "/api/entities", level="campaign", sort="estimated_roas", order="desc")["rows"]
+    assert [r["entity_id"] for r in rows] == ["c1", "c2", "c9"]
+    # trial accuracy ascending: c9 0 (no trials at all), c1 75, c2 100 (Meta 0, Mixpanel 1)
+    rows = ok(client, "/api/entities", level="campaign", sort="trial_accuracy_ratio", order="asc")["rows"]
+    assert [(r["entity_id"], r["totals"]["trial_accuracy_ratio"]) for r in rows] == [
+        ("c9", 0.0), ("c1", 75.0), ("c2", 100.0)]
+
+
+# --- one entity ---------------------------------------------------------------------------
+
+def test_entity_detail_totals_and_day_rows(client):
+    body = ok(client, "/api/entities/campaign/c1", start="2025-01-02", end="2025-01-09")
+    assert (body["name"], body["parent_id"], body["start"], body["end"]) == ("c1", None, "2025-01-02", "2025-01-09")
+    # 8 day rows, 01-02 .. 01-09, the stored values
+    assert [d["date"] for d in body["daily"]] == [f"2025-01-0{d}" for d in range(2, 10)]
+    jan_2, jan_9 = body["daily"][0], body["daily"][-1]
+    assert (jan_2["meta_spend"], jan_2["trial_accuracy_ratio"], jan_2["adjusted_estimated_revenue_usd"]) == (
+        15.5, 50.0, 120.0)                               # 2 / 4 x 100; 60 / 0.5
+    assert (jan_9["mixpanel_trial_count"], jan_9["trial_accuracy_ratio"], jan_9["data_quality_score"]) == (
+        1, 100.0, 0.7)                                  # u6; Meta 0, Mixpanel 1;
+    # quality 1 - 0.2 (u6 has no country) - 0.1 (Mixpanel trials without Meta trials)
+    assert "trial_user_ids" not in jan_2                 # lists come from .../users
+    totals = body["totals"]
+    # the range holds both c1 days: the same totals as the whole window
+    assert totals["trial_accuracy_ratio"] == approx(75.0)   # 3 / 4, not (50 + 100) / 2 days with trials
+    assert totals["trial_conversion_rate_actual"] == 0.5    # 1 / 2, not the days' mean 0.5 / 8
+    assert totals["estimated_roas"] == approx(132 / 15.5)
+    assert totals["profit_usd"] == 116.5
+
+
+def test_entity_detail_single_day_equals_the_stored_row(client):
+    # ad 000777 on 01-02 (test_pipeline_end_to_end): trial ratio 2 / 4 = 50, adjusted 30 / 0.5 = 60, ROAS 6
+    body = ok(client, "/api/entities/ad/000777", start="2025-01-02", end="2025-01-02")
+    totals = body["totals"]
+    assert (totals["meta_spend"], totals["mixpanel_trial_count"], totals["trial_accuracy_ratio"],
+            totals["adjusted_estimated_revenue_usd"], totals["estimated_roas"]) == (10.0, 2, 50.0, 60.0, 6.0)
+    assert len(body["daily"]) == 1
+
+
+# --- the country breakdown ----------------------------------------------------------------
+
+def test_countries_over_a_range_in_the_spec_shape(client):
+    rows = ok(client, "/api/entities/campaign/c1/countries", start="2025-01-01", end="2025-01-10")
+    # ALL first, then by spend: US 7.00 (000777 'United States' 6 + 'US' 1), DE 5.50 (777 Germany),
+    # ZZ 3.00 (000777 Atlantis)
+    assert [(r["breakdown_type"], r["country"], r["total_spend"]) for r in rows] == [
+        ("all", "ALL", 15.5), ("country", "US", 7.0), ("country", "DE", 5.5), ("country", "ZZ", 3.0)]
+    every, us, de, zz = rows
+    # ALL: trials u1, u2, u6 = 3; purchases u6 = 1; revenue 120 + 12 = 132
+    assert (every["total_trials"], every["total_purchases"], every["total_revenue"]) == (3, 1, 132.0)
+    assert every["trial_accuracy_ratio"] == approx(75.0)
+    # US: u1 only (u5 is US but counts under its own campaign c2); Meta 3 trials, 1 purchase
+    # trial ratio 1 / 3 x 100; adjusted 20 / (1/3) = 60; ROAS 60 / 7
+    assert (us["total_trials"], us["total_purchases"], us["total_revenue"]) == (1, 0, 60.0)
+    assert us["trial_accuracy_ratio"] == approx(100 / 3)
+    assert us["estimated_roas"] == approx(60 / 7)
+    # DE: Meta only (u3 is DE but in c9)
+    assert (de["total_trials"], de["total_purchases"], de["total_revenue"]) == (0, 0, 0.0)
+    # ZZ: u2 trial + u6 purchase on 01-02, u6 trial on 01-09 -> trials 2, purchases 1 (entries, not users);
+    # revenue: 01-02 (10 + 30) / (1 / 1) = 40, 01-09 12 / 1 = 12 -> 52;
+    # trial ratio 2 / 1 (Atlantis' one Meta trial) x 100 = 200
+    assert (zz["total_trials"], zz["total_purchases"], zz["total_revenue"]) == (2, 1, 52.0)
+    assert zz["trial_accuracy_ratio"] == approx(200.0)
+    assert zz["meta_spend"] == zz["total_spend"] and zz["mixpanel_trial_count"] == zz["total_trials"]
+
+
+def test_countries_of_a_single_day(client):
+    # c1 on 01-09: u6's trial only (ZZ, no Meta data): estimated 12, ratio 100 -> 12
+    rows = ok(client, "/api/entities/campaign/c1/countries", date="2025-01-09")
+    assert [(r["country"], r["total_spend"], r["total_trials"], r["total_revenue"]) for r in rows] == [
+        ("ALL", 0.0, 1, 12.0), ("ZZ", 0.0, 1, 12.0)]
+    # a day without rows: ALL of zeros, no country
+    rows = ok(client, "/api/entities/campaign/c1/countries", date="2025-01-05")
+    assert [(r["country"], r["total_spend"], r["total_trials"]) for r in rows] == [("ALL", 0.0, 0)]
+
+
+# --- sparklines ------------------------------------------------------------------------------
+
+def test_entity_sparkline_is_zero_filled(client):
+    body = ok(client, "/api/entities/ad/000777/sparkline", end="2025-01-03", days=4,
+              metrics="meta_spend,mixpanel_trial_count,estimated_roas")
+    # 12-31 is before the window: zero-filled like the empty days
+    assert body["dates"] == ["2024-12-31", "2025-01-01", "2025-01-02", "2025-01-03"]
+    assert body["series"] == {"meta_spend": [0, 0, 10.0, 0], "mixpanel_trial_count": [0, 0, 2, 0],
+                              "estimated_roas": [0, 0, 6.0, 0]}   # 60 / 10 on 01-02
+    default = ok(client, "/api/entities/ad/000777/sparkline")
+    assert len(default["dates"]) == 14 and default["dates"][-1] == "2025-01-10"   # days=14, end = as_of
+
+
+def test_entity_sparkline_of_one_country(client):
+    # 000777 US on 01-02: 7.00 spend, u1 -> ROAS 60 / 7
+    body = ok(client, "/api/entities/ad/000777/sparkline", end="2025-01-02", days=2, country="US",
+              metrics="meta_spend,estimated_roas")
+    assert body["series"]["meta_spend"] == [0, 7.0]
+    assert body["series"]["estimated_roas"] == [0, approx(60 / 7)]
+    # a country without rows: all zeros
+    body = ok(client, "/api/entities/ad/000777/sparkline", end="2025-01-02", days=2, country="FR")
+    assert all(v == 0 for values in body["series"].values() for v in values)
+
+
+def test_overview_sparkline_sums_one_level_per_day(client):
+    body = ok(client, "/api/overview/campaign/sparkline", end="2025-01-10", days=28,
+              metrics="meta_spend,mixpanel_trial_count,adjusted_estimated_revenue_usd,estimated_roas")
+    assert len(body["dates"]) == 28 and body["dates"][0] == "2024-12-14"
+    spend = dict(zip(body["dates"], body["series"]["meta_spend"]))
+    # campaign spend is c1's 15.50 on 01-02 (not 3 x 15.50 over the three levels); orphan has no campaign
+    assert spend["2025-01-02"] == 15.5 and sum(spend.values()) == 15.5
+    by_day = {name: dict(zip(body["dates"], values)) for name, values in body["series"].items()}
+    # trials 01-02: c1 2 (u1, u2) + c2 1 (u5); 01-09: c1 1 (u6)
+    assert (by_day["mixpanel_trial_count"]["2025-01-02"], by_day["mixpanel_trial_count"]["2025-01-09"]) == (3, 1)
+    # adjusted 01-02: c1 120 + c2 0 + c9 50 = 170; ROAS = 170 / 15.50 (a ratio of the day's sums)
+    assert by_day["adjusted_estimated_revenue_usd"]["2025-01-02"] == 170.0
+    assert by_day["estimated_roas"]["2025-01-02"] == approx(170 / 15.5)
+
+
+# --- user lists --------------------------------------------------------------------------------
+
+def test_user_lists_are_paginated(client):
+    url = "/api/entities/campaign/c1/users"
+    body = ok(client, url, date="2025-01-02", list="trial", limit=1, offset=1)
+    assert (body["total"], body["user_ids"]) == (2, ["u2"])          # trial list u1,u2
+    assert ok(client, url, date="2025-01-02", list="trial")["user_ids"] == ["u1", "u2"]
+    assert ok(client, url, date="2025-01-02", list="converted")["user_ids"] == ["u1"]
+    assert ok(client, url, date="2025-01-02", list="purchase")["user_ids"] == ["u6"]
+    assert ok(client, url, date="2025-01-02", list="purchase_refund")["total"] == 0
+    # the ZZ breakdown row: u2 (NULL country) trial, u6 ('' country) purchase
+    assert ok(client, url, date="2025-01-02", list="trial", country="ZZ")["user_ids"] == ["u2"]
+    # as1: u5 converts too (filled from ad 777)
+    assert ok(client, "/api/entities/adset/as1/users", date="2025-01-02", list="converted")["user_ids"] == [
+        "u1", "u5"]
+    past = ok(client, url, date="2025-01-02", list="trial", offset=5)
+    assert (past["total"], past["user_ids"]) == (2, [])
+
+
+# --- bad parameters ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("url, params, status, names", [
+    ("/api/entities", {"level": "region"}, 422, "level"),
+    ("/api/overview/region/sparkline", {}, 422, "level"),
+    ("/api/entities", {"level": "ad", "start": "2025-02-30"}, 422, "start"),
+    ("/api/entities", {"level": "ad", "start": "2025-01-05", "end": "2025-01-02"}, 422, "start"),
+    ("/api/entities", {"level": "ad", "start": "2024-12-31"}, 422, "start"),
+    ("/api/entities", {"level": "ad", "end": "2025-01-11"}, 422, "end"),
+    ("/api/entities", {"level": "ad", "limit": 0}, 422, "limit"),
+    ("/api/entities", {"level": "ad", "limit": 501}, 422, "limit"),
+    ("/api/entities", {"level": "ad", "offset": -1}, 422, "offset"),
+    ("/api/entities", {"level": "ad", "sort": "meta_spend; drop table x"}, 422, "sort"),
+    ("/api/entities", {"level": "campaign", "parent_id": "c1"}, 422, "parent_id"),
+    ("/api/entities", {"level": "adset", "parent_id": "nope"}, 404, "entity_id"),
+    ("/api/entities/ad/nope", {}, 404, "entity_id"),
+    ("/api/entities/adset/000777", {}, 404, "entity_id"),   # an ad id is not an adset
+    ("/api/entities/ad/000777/countries", {"date": "2025-01-02", "start": "2025-01-01"}, 422, "date"),
+    ("/api/entities/ad/000777/countries", {"date": "2025-01-11"}, 422, "date"),
+    ("/api/entities/ad/000777/sparkline", {"metrics": "meta_spend,bogus"}, 422, "metrics"),
+    ("/api/entities/ad/000777/sparkline", {"days": 0}, 422, "days"),
+    ("/api/entities/ad/000777/sparkline", {"country": "usa"}, 422, "country"),
+    ("/api/overview/ad/sparkline", {"end": "2025-02-01"}, 422, "end"),
+    ("/api/entities/ad/000777/users", {"date": "2025-01-02", "list": "everyone"}, 422, "list"),
+    ("/api/entities/ad/000777/users", {"list": "trial"}, 422, "date"),
+    ("/api/entities/ad/000777/users", {"date": "2025-01-02", "list": "trial", "limit": 5000}, 422, "limit"),
+])
+def test_bad_parameters_get_a_4xx_naming_the_parameter(client, url, params, status, names):
+    response = client.get(url, params=params)
+    assert response.status_code == status, response.text
+    detail = response.json()["detail"]
+    text = detail if isinstance(detail, str) else " ".join(str(item["loc"][-1]) for item in detail)
+    assert names in text, detail
+
+
+# --- schema and page ----------------------------------------------------------------------------
+
+def test_openapi_lists_every_endpoint(client):
+    schema = ok(client, "/openapi.json")
+    assert set(schema["paths"]) == {
+        "/api/health", "/api/entities", "/api/entities/{level}/{entity_id}",
+        "/api/entities/{level}/{entity_id}/countries", "/api/entities/{level}/{entity_id}/sparkline",
+        "/api/overview/{level}/sparkline", "/api/entities/{level}/{entity_id}/users",
+    }
+    totals = schema["components"]["schemas"]["Totals"]["properties"]
+    assert tuple(totals) == RANGE_METRICS
+
+
+def test_the_page_is_served(client):
+    response = client.get("/")
+    assert response.status_code == 200 and "html" in response.headers["content-type"]
+
+
+# --- a new release without a restart ----------------------------------------------------------
+
+def test_a_new_release_is_picked_up_without_a_restart(tiny_release, client):
+    before = ok(client, "/api/health")["run_id"]
+    _publish(tiny_release)
+    after = ok(client, "/api/health")
+    assert after["run_id"] != before
+    assert after["run_id"] == Path(os.readlink(tiny_release / "wh" / "tiny.duckdb")).parent.name
+    assert ok(client, "/api/entities", level="ad")["total"] == 5
+
+
+def test_nothing_published_is_a_503(tmp_path):
+    with TestClient(create_app(tmp_path / "missing.duckdb")) as empty:
+        response = empty.get("/api/health")
+    assert response.status_code == 503 and "precompute run" in response.json()["detail"]

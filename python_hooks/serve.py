@@ -1,0 +1,554 @@
+"""The read API: FastAPI over the published release, read-only (``precompute serve``).
+
+A thin layer (conventions, item 9). Every endpoint validates its parameters
+(pydantic / FastAPI), binds them into one SQL query, and shapes the rows into a
+pydantic response model. No metric formula is written here:
+
+* The queries are the project's dbt analyses (``analyses/api_*.sql`` and
+  ``analyses/dashboard_*.sql``), which take every range formula from the
+  ``range_totals`` macro (metric-contract §8). ``precompute run`` compiles them
+  against the build and stores the compiled SQL in the release it publishes
+  (table ``precompute_queries``), so the server runs exactly the SQL compiled
+  with the tables it reads (docs/decisions.md, "Read API").
+* Parameters are bound positionally, in the order each query declares in its
+  ``-- Parameters (prepared statement): $1 name, $2 name, ...`` header; never
+  pasted into SQL. The sort column is chosen inside the SQL from a whitelist.
+
+Releases: the published path is a symlink that ``precompute run`` swaps
+atomically. On each request the server reads the link (one ``readlink``); when it
+points to a new release, it opens that release file read-only and serves new
+requests from it. Requests in flight keep the connection they started with; the
+old connection is closed when its last request ends. Each request uses its own
+cursor (DuckDB connections are not thread-safe; cursors are).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import re
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Literal
+
+import duckdb
+from fastapi import Depends, FastAPI, HTTPException, Path as PathParam, Query
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field, create_model
+
+from python_hooks.release import METADATA_TABLE, QUERIES_TABLE
+
+__all__ = ["create_app", "RANGE_METRICS", "ReleaseReader"]
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+
+Level = Literal["campaign", "adset", "ad"]
+ListName = Literal["trial", "post_trial", "converted", "trial_refund", "purchase", "purchase_refund"]
+PARENT_LEVEL: dict[str, str | None] = {"campaign": None, "adset": "campaign", "ad": "adset"}
+
+# The metrics of a range total, in the order of the macro range_total_metric_names()
+# (macros/metrics/range_totals.sql), which defines them; pytests/test_api.py checks
+# that the two lists agree. Here only to declare the response models.
+COUNT_METRICS = (
+    "meta_impressions", "meta_clicks", "meta_trial_count", "meta_purchase_count",
+    "mixpanel_trial_count", "mixpanel_purchase_count",
+    "trial_conversion_estimate_pair_count", "trial_refund_estimate_pair_count",
+    "purchase_refund_estimate_pair_count",
+)
+RANGE_METRICS = (
+    "meta_spend", "meta_impressions", "meta_clicks", "meta_trial_count", "meta_purchase_count",
+    "mixpanel_trial_count", "mixpanel_purchase_count",
+    "trial_conversion_rate_estimated", "trial_conversion_rate_actual",
+    "trial_refund_rate_estimated", "trial_refund_rate_actual",
+    "purchase_refund_rate_estimated", "purchase_refund_rate_actual",
+    "trial_conversion_estimate_pair_count", "trial_refund_estimate_pair_count",
+    "purchase_refund_estimate_pair_count",
+    "actual_revenue_usd", "actual_refunds_usd", "net_actual_revenue_usd",
+    "estimated_revenue_usd", "adjusted_estimated_revenue_usd",
+    "profit_usd", "estimated_roas", "trial_accuracy_ratio", "purchase_accuracy_ratio",
+    "mixpanel_cost_per_trial", "mixpanel_cost_per_purchase",
+    "meta_cost_per_trial", "meta_cost_per_purchase", "click_to_trial_rate",
+)
+SORT_KEYS = ("name", "entity_id", *RANGE_METRICS)
+DEFAULT_SPARK_METRICS = ("meta_spend", "mixpanel_trial_count", "adjusted_estimated_revenue_usd", "estimated_roas")
+MAX_PAGE = 500
+MAX_USER_PAGE = 1000
+MAX_SPARK_DAYS = 366
+
+# --------------------------------------------------------------------------- response models
+
+
+def _metric_fields() -> dict[str, Any]:
+    return {name: (int if name in COUNT_METRICS else float,
+                   Field(description=f"`{name}` over the range (metric-contract §8)"))
+            for name in RANGE_METRICS}
+
+
+Totals = create_model("Totals", __doc__="Every metric's total over a date range (contract §8), "
+                                        "under the marts' column names.", **_metric_fields())
+CountryTotals = create_model(
+    "CountryTotals",
+    __doc__="Overall (breakdown_type 'all', country 'ALL') or one country's totals over the range, in the "
+            "spec's JSON shape, plus every metric's §8 total.",
+    breakdown_type=(Literal["all", "country"], ...),
+    country=(str, Field(description="'ALL', or an ISO-3166 alpha-2 code ('ZZ' = unknown)")),
+    total_spend=(float, Field(description="= meta_spend")),
+    total_trials=(int, Field(description="= mixpanel_trial_count")),
+    total_purchases=(int, Field(description="= mixpanel_purchase_count")),
+    total_revenue=(float, Field(description="= adjusted_estimated_revenue_usd")),
+    **_metric_fields(),
+)
+DayRow = create_model(
+    "DayRow",
+    __doc__="One stored row of entity_daily_metrics (without the user lists).",
+    date=(_dt.date, ...),
+    **{name: (int if name in COUNT_METRICS else float, ...) for name in RANGE_METRICS},
+    data_quality_score=(float, ...),
+    computed_at=(_dt.datetime, ...),
+)
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    run_id: str = Field(description="the published release")
+    computed_at: _dt.datetime | None
+    released_at: _dt.datetime
+    start_date: _dt.date = Field(description="first day of the release's window")
+    as_of_date: _dt.date = Field(description="last day of the release's window")
+    trial_days: int | None
+    age_seconds: float | None = Field(description="seconds since computed_at")
+    warehouse: str = Field(description="the published path this server reads")
+
+
+class EntityRow(BaseModel):
+    entity_type: Level
+    entity_id: str
+    name: str = Field(description="display name (id_name_mapping), otherwise the id")
+    parent_id: str | None = Field(description="the adset of an ad, the campaign of an adset")
+    totals: Totals  # type: ignore[valid-type]
+
+
+class EntityPage(BaseModel):
+    level: Level
+    start: _dt.date
+    end: _dt.date
+    parent_id: str | None
+    sort: str
+    order: Literal["asc", "desc"]
+    limit: int
+    offset: int
+    total: int = Field(description="entities that match, before pagination")
+    rows: list[EntityRow]
+
+
+class EntityDetail(BaseModel):
+    entity_type: Level
+    entity_id: str
+    name: str
+    parent_id: str | None
+    start: _dt.date
+    end: _dt.date
+    totals: Totals  # type: ignore[valid-type]
+    daily: list[DayRow]  # type: ignore[valid-type]
+
+
+class Sparkline(BaseModel):
+    entity_type: Level
+    entity_id: str | None = Field(description="None for a level overview")
+    country: str | None
+    start: _dt.date
+    end: _dt.date
+    days: int
+    metrics: list[str]
+    dates: list[_dt.date] = Field(description="every day from start to end, zero-filled")
+    series: dict[str, list[float]] = Field(description="metric -> one value per date")
+
+
+class UserList(BaseModel):
+    entity_type: Level
+    entity_id: str
+    date: _dt.date
+    country: str | None
+    list: ListName
+    total: int = Field(description="length of the whole list")
+    limit: int
+    offset: int
+    user_ids: list[str]
+
+
+# --------------------------------------------------------------------------- releases
+
+_PARAMETERS = re.compile(r"^--\s*Parameters \(prepared statement\):(.*)$", re.MULTILINE)
+_PARAMETER = re.compile(r"\$(\d+) (\w+)")
+
+
+def parameter_order(sql: str) -> list[str]:
+    """The parameter names of a query, by position, from its ``-- Parameters`` header."""
+    match = _PARAMETERS.search(sql)
+    if not match:
+        return []
+    pairs = [(int(pos), name) for pos, name in _PARAMETER.findall(match.group(1))]
+    if [pos for pos, _ in pairs] != list(range(1, len(pairs) + 1)):
+        raise ValueError(f"parameters not numbered $1..$n: {match.group(0)}")
+    return [name for _, name in pairs]
+
+
+class ReleaseUnavailable(RuntimeError):
+    pass
+
+
+@dataclass
+class Release:
+    """One opened release file: its read-only connection, queries and metadata."""
+
+    target: str
+    con: duckdb.DuckDBPyConnection
+    queries: dict[str, tuple[str, list[str]]]
+    info: dict[str, Any]
+    in_flight: int = 0
+    retired: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def query(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        if name not in self.queries:
+            raise ReleaseUnavailable(f"the published release has no query {name!r}; publish a new release "
+                                     "with `precompute run`")
+        sql, order = self.queries[name]
+        missing = [p for p in order if p not in params]
+        if missing:
+            raise KeyError(f"query {name} needs parameters {missing}")
+        cursor = self.con.cursor()
+        try:
+            result = cursor.execute(sql, [params[p] for p in order])
+            names = [column[0] for column in result.description]
+            return [dict(zip(names, row)) for row in result.fetchall()]
+        finally:
+            cursor.close()
+
+
+def _read_sql(name: str) -> str:
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+class ReleaseReader:
+    """Serves requests from the release the published path points to, switching without a restart."""
+
+    def __init__(self, warehouse: Path):
+        self.warehouse = Path(warehouse)
+        self._lock = threading.Lock()
+        self._current: Release | None = None
+
+    def _target(self) -> str:
+        """The file the published path resolves to now (a release; or a plain file)."""
+        try:
+            if self.warehouse.is_symlink():
+                target = os.readlink(self.warehouse)
+                return os.path.normpath(os.path.join(self.warehouse.parent, target))
+        except OSError as exc:
+            raise ReleaseUnavailable(f"cannot read the published path {self.warehouse}: {exc}") from None
+        if self.warehouse.is_file():
+            stat = self.warehouse.stat()
+            return f"{self.warehouse}@{stat.st_ino}:{stat.st_mtime_ns}"
+        raise ReleaseUnavailable(f"nothing is published at {self.warehouse}; run `precompute run`")
+
+    def _open(self, target: str) -> Release:
+        path = target.split("@", 1)[0]
+        try:
+            con = duckdb.connect(path, read_only=True)
+        except duckdb.Error as exc:
+            raise ReleaseUnavailable(f"cannot open the release {path}: {exc}") from None
+        try:
+            tables = {name for (name,) in con.execute(
+                "select table_name from duckdb_tables() where schema_name = 'main'").fetchall()}
+            if QUERIES_TABLE not in tables or METADATA_TABLE not in tables:
+                raise ReleaseUnavailable(
+                    f"the release {path} has no {QUERIES_TABLE} table (published before the read API); "
+                    "publish a new release with `precompute run`")
+            queries = {name: (sql, parameter_order(sql))
+                       for name, sql in con.execute(_read_sql("release_queries")).fetchall()}
+            cursor = con.execute(_read_sql("release_info"))
+            names = [column[0] for column in cursor.description]
+            row = cursor.fetchone()
+            if row is None:
+                raise ReleaseUnavailable(f"the release {path} has no {METADATA_TABLE} row")
+            info = dict(zip(names, row))
+        except BaseException:
+            con.close()
+            raise
+        return Release(target=target, con=con, queries=queries, info=info)
+
+    @contextmanager
+    def acquire(self) -> Iterator[Release]:
+        """The current release for one request; reopened when the published path moved."""
+        target = self._target()
+        with self._lock:
+            current = self._current
+            if current is None or current.target != target:
+                fresh = self._open(target)
+                if current is not None:
+                    with current.lock:
+                        current.retired = True
+                        if current.in_flight == 0:
+                            current.con.close()
+                self._current = current = fresh
+            with current.lock:
+                current.in_flight += 1
+        try:
+            yield current
+        finally:
+            with current.lock:
+                current.in_flight -= 1
+                if current.retired and current.in_flight == 0:
+                    current.con.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._current is not None:
+                with self._current.lock:
+                    self._current.retired = True
+                    if self._current.in_flight == 0:
+                        self._current.con.close()
+                self._current = None
+
+
+# --------------------------------------------------------------------------- parameter checks
+
+
+def _bad(parameter: str, message: str, status: int = 422) -> HTTPException:
+    return HTTPException(status_code=status, detail=f"{parameter}: {message}")
+
+
+def _window(release: Release) -> tuple[_dt.date, _dt.date]:
+    return release.info["start_date"], release.info["as_of_date"]
+
+
+def _check_day(release: Release, parameter: str, day: _dt.date) -> None:
+    first, last = _window(release)
+    if not first <= day <= last:
+        raise _bad(parameter, f"{day} is outside the release's window {first} .. {last}")
+
+
+def _check_range(release: Release, start: _dt.date | None, end: _dt.date | None) -> tuple[_dt.date, _dt.date]:
+    first, last = _window(release)
+    start = start or first
+    end = end or last
+    if start > end:
+        raise _bad("start", f"{start} is after end {end}")
+    _check_day(release, "start", start)
+    _check_day(release, "end", end)
+    return start, end
+
+
+def _entity(release: Release, level: str, entity_id: str) -> dict[str, Any]:
+    rows = release.query("api_entity_lookup", entity_type=level, entity_id=entity_id)
+    if not rows:
+        raise _bad("entity_id", f"unknown {level} {entity_id!r}", status=404)
+    return rows[0]
+
+
+def _metrics(parameter: str, value: str | None, default: tuple[str, ...]) -> list[str]:
+    if value is None or not value.strip():
+        return list(default)
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = [name for name in names if name not in RANGE_METRICS]
+    if unknown:
+        raise _bad(parameter, f"unknown metric {', '.join(unknown)}; one of {', '.join(RANGE_METRICS)}")
+    return names
+
+
+def _totals(row: dict[str, Any]) -> dict[str, Any]:
+    return {name: row[name] for name in RANGE_METRICS}
+
+
+def _sparkline(rows: list[dict[str, Any]], metrics: list[str]) -> dict[str, Any]:
+    return {"dates": [row["date"] for row in rows],
+            "series": {name: [float(row[name]) for row in rows] for name in metrics}}
+
+
+def _date_query() -> Any:
+    """A fresh Query per parameter (FastAPI binds a shared one to the first parameter's name)."""
+    return Query(None, description="YYYY-MM-DD, inside the release's window (default: the window's bounds)")
+COUNTRY_PATTERN = r"^[A-Z]{2}$"
+
+
+# --------------------------------------------------------------------------- app
+
+
+def create_app(warehouse: Path) -> FastAPI:
+    """The read API over the release published at ``warehouse`` (a symlink swapped by ``precompute run``)."""
+    reader = ReleaseReader(Path(warehouse))
+    app = FastAPI(
+        title="ad-precompute read API",
+        description="Pre-computed ad dashboard metrics of the published release (metric-contract §5, §8). "
+                    "Metric fields carry the marts' column names; range totals follow contract §8.",
+        version="1",
+    )
+    app.state.reader = reader
+
+    def release() -> Iterator[Release]:
+        try:
+            with reader.acquire() as current:
+                yield current
+        except ReleaseUnavailable as exc:
+            raise HTTPException(status_code=503, detail=str(exc)) from None
+
+    @app.get("/api/health", response_model=Health, summary="The published release, its computed_at, "
+             "window and age")
+    def health(rel: Release = Depends(release)) -> Health:
+        info = rel.info
+        computed = info.get("computed_at")
+        age = None
+        if computed is not None:
+            aware = computed if computed.tzinfo else computed.replace(tzinfo=_dt.timezone.utc)
+            age = (_dt.datetime.now(_dt.timezone.utc) - aware).total_seconds()
+        return Health(run_id=info["run_id"], computed_at=computed, released_at=info["released_at"],
+                      start_date=info["start_date"], as_of_date=info["as_of_date"],
+                      trial_days=info.get("trial_days"), age_seconds=age, warehouse=str(reader.warehouse))
+
+    @app.get("/api/entities", response_model=EntityPage,
+             summary="The entity table: one row per entity of a level with its range totals")
+    def entities(
+        level: Level = Query(..., description="campaign, adset or ad"),
+        start: _dt.date | None = _date_query(),
+        end: _dt.date | None = _date_query(),
+        parent_id: str | None = Query(None, description="only the children of this campaign (level adset) "
+                                                        "or adset (level ad)"),
+        sort: str = Query("meta_spend", description="name, entity_id or a metric column"),
+        order: Literal["asc", "desc"] = Query("desc"),
+        limit: int = Query(100, ge=1, le=MAX_PAGE, description=f"page size, 1..{MAX_PAGE}"),
+        offset: int = Query(0, ge=0),
+        rel: Release = Depends(release),
+    ) -> EntityPage:
+        start, end = _check_range(rel, start, end)
+        if sort not in SORT_KEYS:
+            raise _bad("sort", f"unknown sort key {sort!r}; one of {', '.join(SORT_KEYS)}")
+        if parent_id is not None:
+            parent_level = PARENT_LEVEL[level]
+            if parent_level is None:
+                raise _bad("parent_id", "a campaign has no parent")
+            _entity(rel, parent_level, parent_id)
+        rows = rel.query("api_entity_table", entity_type=level, start_day=start, end_day=end,
+                         parent_id=parent_id, sort=sort, sort_order=order, page_limit=limit, page_offset=offset)
+        total = rows[0]["total_rows"] if rows else 0
+        return EntityPage(
+            level=level, start=start, end=end, parent_id=parent_id, sort=sort, order=order, limit=limit,
+            offset=offset, total=total,
+            rows=[EntityRow(entity_type=row["entity_type"], entity_id=row["entity_id"], name=row["entity_name"],
+                            parent_id=row["parent_id"], totals=_totals(row))
+                  for row in rows if row["entity_id"] is not None])
+
+    @app.get("/api/entities/{level}/{entity_id}", response_model=EntityDetail,
+             summary="One entity: its range totals and its day rows")
+    def entity(
+        level: Level = PathParam(...),
+        entity_id: str = PathParam(...),
+        start: _dt.date | None = _date_query(),
+        end: _dt.date | None = _date_query(),
+        rel: Release = Depends(release),
+    ) -> EntityDetail:
+        start, end = _check_range(rel, start, end)
+        found = _entity(rel, level, entity_id)
+        params = {"entity_type": level, "entity_id": entity_id, "start_day": start, "end_day": end}
+        (totals,) = rel.query("dashboard_date_range_totals", **params)
+        daily = rel.query("api_entity_daily_rows", **params)
+        return EntityDetail(entity_type=level, entity_id=entity_id, name=found["entity_name"],
+                            parent_id=found["parent_id"], start=start, end=end, totals=_totals(totals),
+                            daily=daily)
+
+    @app.get("/api/entities/{level}/{entity_id}/countries", response_model=list[CountryTotals],
+             summary="Overall ('ALL') then per-country totals over a range (start/end) or one day (date)")
+    def countries(
+        level: Level = PathParam(...),
+        entity_id: str = PathParam(...),
+        start: _dt.date | None = _date_query(),
+        end: _dt.date | None = _date_query(),
+        date: _dt.date | None = Query(None, description="one day (instead of start/end)"),
+        rel: Release = Depends(release),
+    ) -> list[dict[str, Any]]:
+        if date is not None:
+            if start is not None or end is not None:
+                raise _bad("date", "give either date or start/end, not both")
+            _check_day(rel, "date", date)
+            start = end = date
+        start, end = _check_range(rel, start, end)
+        _entity(rel, level, entity_id)
+        return rel.query("dashboard_overall_and_country_14_days", entity_type=level, entity_id=entity_id,
+                         start_day=start, end_day=end)
+
+    @app.get("/api/entities/{level}/{entity_id}/sparkline", response_model=Sparkline,
+             summary="One entity's last N days ending on `end`, zero-filled (optionally one country)")
+    def entity_sparkline(
+        level: Level = PathParam(...),
+        entity_id: str = PathParam(...),
+        end: _dt.date | None = Query(None, description="last day (default: the window's last day)"),
+        days: int = Query(14, ge=1, le=MAX_SPARK_DAYS),
+        metrics: str | None = Query(None, description="comma-separated metric columns "
+                                                      f"(default: {','.join(DEFAULT_SPARK_METRICS)})"),
+        country: str | None = Query(None, pattern=COUNTRY_PATTERN, description="ISO alpha-2 code, or ZZ"),
+        rel: Release = Depends(release),
+    ) -> Sparkline:
+        end = end or _window(rel)[1]
+        _check_day(rel, "end", end)
+        names = _metrics("metrics", metrics, DEFAULT_SPARK_METRICS)
+        _entity(rel, level, entity_id)
+        rows = rel.query("api_entity_sparkline", entity_type=level, entity_id=entity_id, end_day=end,
+                         days=days, country=country)
+        return Sparkline(entity_type=level, entity_id=entity_id, country=country, start=rows[0]["date"], end=end,
+                         days=days, metrics=names, **_sparkline(rows, names))
+
+    @app.get("/api/overview/{level}/sparkline", response_model=Sparkline,
+             summary="Every entity of a level summed per day (§8 totals per day), last N days, zero-filled")
+    def overview_sparkline(
+        level: Level = PathParam(...),
+        end: _dt.date | None = Query(None, description="last day (default: the window's last day)"),
+        days: int = Query(28, ge=1, le=MAX_SPARK_DAYS),
+        metrics: str | None = Query(None, description="comma-separated metric columns "
+                                                      f"(default: {','.join(DEFAULT_SPARK_METRICS)})"),
+        rel: Release = Depends(release),
+    ) -> Sparkline:
+        end = end or _window(rel)[1]
+        _check_day(rel, "end", end)
+        names = _metrics("metrics", metrics, DEFAULT_SPARK_METRICS)
+        rows = rel.query("api_overview_sparkline", entity_type=level, end_day=end, days=days)
+        return Sparkline(entity_type=level, entity_id=None, country=None, start=rows[0]["date"], end=end,
+                         days=days, metrics=names, **_sparkline(rows, names))
+
+    @app.get("/api/entities/{level}/{entity_id}/users", response_model=UserList,
+             summary="One user list of one entity-day (optionally one country), paginated")
+    def users(
+        level: Level = PathParam(...),
+        entity_id: str = PathParam(...),
+        date: _dt.date = Query(..., description="the cohort day"),
+        list_name: ListName = Query(..., alias="list", description="which list"),
+        country: str | None = Query(None, pattern=COUNTRY_PATTERN, description="ISO alpha-2 code, or ZZ"),
+        limit: int = Query(100, ge=1, le=MAX_USER_PAGE, description=f"page size, 1..{MAX_USER_PAGE}"),
+        offset: int = Query(0, ge=0),
+        rel: Release = Depends(release),
+    ) -> UserList:
+        _check_day(rel, "date", date)
+        _entity(rel, level, entity_id)
+        rows = rel.query("api_entity_user_list", entity_type=level, entity_id=entity_id, day=date,
+                         list=list_name, country=country, page_limit=limit, page_offset=offset)
+        total = rows[0]["total_rows"] if rows else 0
+        return UserList(entity_type=level, entity_id=entity_id, date=date, country=country, list=list_name,
+                        total=total, limit=limit, offset=offset,
+                        user_ids=[row["distinct_id"] for row in rows if row["distinct_id"] is not None])
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html")
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
+    app.router.on_shutdown.append(reader.close)
+    return app
+
+
+def serve(warehouse: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Run the API under uvicorn (``precompute serve``)."""
+    import uvicorn
+
+    uvicorn.run(create_app(warehouse), host=host, port=port, log_level="info")
