@@ -28,6 +28,7 @@ import datetime as _dt
 import os
 import re
 import threading
+from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +79,7 @@ DEFAULT_SPARK_METRICS = ("meta_spend", "mixpanel_trial_count", "adjusted_estimat
 MAX_PAGE = 500
 MAX_USER_PAGE = 1000
 MAX_SPARK_DAYS = 366
+CACHE_ENTRIES = 4096  # answers kept per release (a user list page is the largest: <= 1000 ids)
 
 # --------------------------------------------------------------------------- response models
 
@@ -212,6 +214,9 @@ class Release:
     in_flight: int = 0
     retired: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # A release never changes, so an answer can be kept for as long as the release
+    # is served (bounded, least recently used first out; docs/decisions.md D42).
+    cache: "OrderedDict[tuple, list[dict[str, Any]]]" = field(default_factory=OrderedDict)
 
     def query(self, name: str, **params: Any) -> list[dict[str, Any]]:
         if name not in self.queries:
@@ -221,13 +226,24 @@ class Release:
         missing = [p for p in order if p not in params]
         if missing:
             raise KeyError(f"query {name} needs parameters {missing}")
+        values = [params[p] for p in order]
+        key = (name, *values)
+        with self.lock:
+            if key in self.cache:
+                self.cache.move_to_end(key)
+                return [dict(row) for row in self.cache[key]]
         cursor = self.con.cursor()
         try:
-            result = cursor.execute(sql, [params[p] for p in order])
+            result = cursor.execute(sql, values)
             names = [column[0] for column in result.description]
-            return [dict(zip(names, row)) for row in result.fetchall()]
+            rows = [dict(zip(names, row)) for row in result.fetchall()]
         finally:
             cursor.close()
+        with self.lock:
+            self.cache[key] = rows
+            if len(self.cache) > CACHE_ENTRIES:
+                self.cache.popitem(last=False)
+        return [dict(row) for row in rows]
 
 
 def _read_sql(name: str) -> str:
