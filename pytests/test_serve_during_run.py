@@ -1,0 +1,118 @@
+"""Serving during a run: `precompute serve` answers every request while `precompute run` publishes.
+
+A server reads the published release of the bundled sample. A client thread
+requests the health and entity-table endpoints in a loop while a second
+`precompute run` builds and publishes a new release. Every response must be a
+200, and the responses must switch from the first release's `computed_at` to
+the second's without a restart.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+SAMPLE_DIR = PROJECT_DIR / "data" / "sample"
+CONSOLE_SCRIPT = PROJECT_DIR / ".venv" / "bin" / "precompute"
+
+
+def _command() -> list[str]:
+    if CONSOLE_SCRIPT.is_file():
+        return [str(CONSOLE_SCRIPT)]
+    return [sys.executable, "-m", "python_hooks.cli"]
+
+
+def _env(work: Path) -> dict[str, str]:
+    env = {**os.environ, "DBT_TARGET_PATH": str(work / "target"), "DBT_LOG_PATH": str(work / "logs")}
+    for name in ("RAW_DATA_DIR", "DUCKDB_PATH", "PRECOMPUTE_WAREHOUSE"):
+        env.pop(name, None)
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str) -> tuple[int, dict | list | None]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, None
+
+
+def test_requests_never_fail_and_switch_to_the_new_release(tmp_path):
+    warehouse = tmp_path / "dash.duckdb"
+    run = [*_command(), "run", "--warehouse", str(warehouse), "--raw-dir", str(SAMPLE_DIR), "--progress", "plain"]
+    first = subprocess.run(run, cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+
+    port = _free_port()
+    log = (tmp_path / "serve.log").open("w")  # a file, not a pipe: an unread pipe would block the server
+    server = subprocess.Popen([*_command(), "serve", "--warehouse", str(warehouse), "--port", str(port)],
+                              cwd=tmp_path, env=_env(tmp_path), stdout=log, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                status, health = _get(f"{base}/api/health")
+                if status == 200:
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                pass
+            assert server.poll() is None, (tmp_path / "serve.log").read_text()[-3000:]
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.2)
+        computed_0 = health["computed_at"]
+        window = f"start={health['start_date']}&end={health['as_of_date']}"
+
+        stop = threading.Event()
+        outcomes: list[tuple[str, int, str | None]] = []
+
+        def client() -> None:
+            while not stop.is_set():
+                for path in ("/api/health", f"/api/entities?level=campaign&{window}"):
+                    try:
+                        status, body = _get(base + path)
+                        stamp = body.get("computed_at") if isinstance(body, dict) else None
+                        outcomes.append((path, status, stamp))
+                    except Exception as exc:  # noqa: BLE001 - every failure is counted
+                        outcomes.append((path, -1, repr(exc)))
+
+        thread = threading.Thread(target=client)
+        thread.start()
+        try:
+            second = subprocess.run(run, cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True,
+                                    timeout=600)
+            assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+            time.sleep(1.0)  # let the client see the new release
+        finally:
+            stop.set()
+            thread.join(timeout=30)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+    failures = [o for o in outcomes if o[1] != 200]
+    assert not failures, failures[:5]
+    assert len(outcomes) > 50, len(outcomes)
+    stamps = [stamp for path, _, stamp in outcomes if path == "/api/health"]
+    assert stamps[0] == computed_0 and stamps[-1] != computed_0, (stamps[0], stamps[-1])
+    # the switch happens once: no response goes back to the old release
+    switched = stamps.index(stamps[-1])
+    assert set(stamps[switched:]) == {stamps[-1]}
+    print(f"serving during a run: {len(outcomes)} requests, 0 failed; "
+          f"{switched} health responses before the switch, {len(stamps) - switched} after")
