@@ -89,6 +89,7 @@ ANY = "any load: p99 < 1 s"
 TARGETS = {SINGLE: (0.010, False), PAGE: (0.100, False), SPARK: (0.050, True), ANY: (1.0, True)}
 ENDPOINTS = [
     ("health", "`GET /api/health`", [ANY]),
+    ("page_load", "**Page load** (health + overview + campaign table + a sparkline per row, one unit)", [PAGE, ANY]),
     ("entities_campaign", "`/api/entities?level=campaign&start&end` (14 days)", [ANY]),
     ("entities_adset_children", "`/api/entities?level=adset&parent_id=<campaign>&start&end`", [ANY]),
     ("entities_ad_children", "`/api/entities?level=ad&parent_id=<adset>&start&end`", [ANY]),
@@ -98,7 +99,6 @@ ENDPOINTS = [
     ("sparkline", "`…/{id}/sparkline?end&days=14`", [SINGLE, ANY]),
     ("users", "`…/{id}/users?date&list=trial`", [SINGLE, ANY]),
     ("overview", "`/api/overview/campaign/sparkline?end&days=28`", [SPARK, ANY]),
-    ("page_load", "**Page load** (health + overview + campaign table + a sparkline per row, one unit)", [PAGE, ANY]),
 ]
 # on-demand counterpart: key in queries.Requests.ondemand, heavy (fewer samples)
 ON_DEMAND = {
@@ -276,6 +276,9 @@ def path_for(key: str, s: dict) -> str:
 # --------------------------------------------------------------------------- HTTP client
 
 
+SEEN_URLS: set[str] = set()  # every URL this run has requested (the server keeps answers per release)
+
+
 class Client:
     """One keep-alive HTTP/1.1 connection (one simulated browser tab / API client)."""
 
@@ -283,8 +286,14 @@ class Client:
         self.host, self.port = host, port
         self.conn = http.client.HTTPConnection(host, port, timeout=60)
         self.reconnects = 0
+        self.requests = 0
+        self.first_time = 0
 
     def get(self, path: str) -> tuple[int, bytes, float]:
+        self.requests += 1
+        if path not in SEEN_URLS:
+            SEEN_URLS.add(path)
+            self.first_time += 1
         for attempt in (0, 1):
             t0 = time.perf_counter()
             try:
@@ -354,11 +363,12 @@ def page_load(client: Client, s: dict, fallback_campaigns: list[str]) -> tuple[f
     return total, n, errors
 
 
-def run_pass(host: str, port: int, key: str, samples: list[dict], clients: int, n_requests: int,
+def run_pass(host: str, port: int, key: str, samples: list[dict], clients: int,
              fallback_campaigns: list[str]) -> dict:
-    """n_requests of one endpoint by `clients` concurrent keep-alive clients (closed loop)."""
+    """One request (or page load) per sample, by `clients` concurrent keep-alive clients (closed loop);
+    client c takes samples c, c + clients, ..."""
     per_client = [samples[i::clients] for i in range(clients)]
-    quota = [n_requests // clients + (1 if i < n_requests % clients else 0) for i in range(clients)]
+    quota = [len(x) for x in per_client]
     lat: list[list[float]] = [[] for _ in range(clients)]
     errs: list[list[str]] = [[] for _ in range(clients)]
     sub_requests = [0] * clients
@@ -366,10 +376,10 @@ def run_pass(host: str, port: int, key: str, samples: list[dict], clients: int, 
     barrier = threading.Barrier(clients + 1)
 
     def worker(c: int):
-        mine = per_client[c] or samples
+        mine = per_client[c]
         barrier.wait()
         for j in range(quota[c]):
-            s = mine[j % len(mine)]
+            s = mine[j]
             try:
                 if key == "page_load":
                     t, n, e = page_load(conns[c], s, fallback_campaigns)
@@ -394,10 +404,13 @@ def run_pass(host: str, port: int, key: str, samples: list[dict], clients: int, 
     wall = time.perf_counter() - t0
     for c in conns:
         c.close()
+    n_http = sum(c.requests for c in conns)
+    first = sum(c.first_time for c in conns)
     all_lat = [x for xs in lat for x in xs]
     all_err = [x for xs in errs for x in xs]
     return {"latencies": all_lat, "errors": len(all_err), "error_samples": all_err[:5], "wall_s": wall,
             "n": len(all_lat), "http_requests": sum(sub_requests), "clients": clients,
+            "first_time_share": (first / n_http) if n_http else None,
             "rps": (len(all_lat) / wall) if wall else None,
             "http_rps": (sum(sub_requests) / wall) if wall else None,
             "p50": pct(all_lat, 50), "p95": pct(all_lat, 95), "p99": pct(all_lat, 99),
@@ -717,15 +730,24 @@ def report(args, machine, rel_info, rel, server, results, ondemand, load_before,
 
     out.append("## Method\n")
     out.append(
-        f"* **Requests**: {args.samples} samples drawn with `random.Random({args.sample_seed})` from the release: "
+        f"* **Requests**: {args.n_samples} samples drawn with `random.Random({args.sample_seed})` from the release: "
         f"levels cycle campaign / adset / ad, an entity of the level, an end day on which a 28-day window fits "
         f"(14-day ranges end on it); single-day requests (`countries?date=`) a random day of the window; the "
         f"user list an entity-day with trials; `parent_id` a random campaign (adset table) or adset (ad table).\n"
         f"* **Load**: per endpoint, {args.warmup} untimed warm-up requests, a reference pass by 1 client "
         f"({args.single_requests} requests), then **{args.clients} concurrent clients** "
-        f"({args.requests} requests in all; page load: {args.page_loads} loads). Each client is a thread with "
-        f"its own keep-alive `http.client` connection and sends its next request as soon as it has read the "
-        f"previous answer (closed loop, no think time: the server is saturated, the harshest bounded load).\n"
+        f"({args.requests} requests in all; page load: {args.page_loads} loads), each request on the next "
+        f"sample, so no sample is requested twice; then the same {args.clients}-client pass **replayed** "
+        f"(the same URLs again). Each client is a thread with its own keep-alive `http.client` connection and "
+        f"sends its next request as soon as it has read the previous answer (closed loop, no think time: "
+        f"the server is saturated, the harshest bounded load).\n"
+        f"* **The server keeps answers** (an LRU per release, `python_hooks/serve.py`), so the first pass "
+        f"measures mostly uncached requests and the replay cached ones. *First-time URLs* is the share of the "
+        f"pass's HTTP requests whose URL this run had not requested before; it is below 100 % where the key "
+        f"space is small: the campaign table and the overview depend only on the end day "
+        f"({(rel['as_of_date'] - rel['start_date']).days + 1 - min(27, (rel['as_of_date'] - rel['start_date']).days)} "
+        f"possible ones), so most of their requests repeat one already answered. Page loads come first (after "
+        f"health), each on its own end day, so they are as uncached as the window allows.\n"
         f"* **Latency** = from sending the request to the last byte of the body; percentiles are nearest-rank; "
         f"requests/s = requests / wall time of the pass.\n"
         f"* **Page load** = the requests of the page's first load, one after the other on one connection "
@@ -751,13 +773,17 @@ def report(args, machine, rel_info, rel, server, results, ondemand, load_before,
         r = results[key]["load"]
         one = results[key]["single"]
         unit = "loads/s" if key == "page_load" else "req/s"
+        c = results[key]["cached"]
         rows.append([label, r["n"], fmt_t(r["p50"]), fmt_t(r["p95"]), f"**{fmt_t(r['p99'])}**", fmt_t(r["max"]),
                      f"{r['rps']:,.0f} {unit}" + (f" ({r['http_rps']:,.0f} req/s)" if key == "page_load" else ""),
-                     r["errors"], f"{fmt_t(one['p50'])} / {fmt_t(one['p99'])}",
+                     f"{100 * (r['first_time_share'] or 0):.0f} %",
+                     f"{fmt_t(c['p50'])} / {fmt_t(c['p99'])} ({c['rps']:,.0f}/s)",
+                     r["errors"] + c["errors"] + one["errors"], f"{fmt_t(one['p50'])} / {fmt_t(one['p99'])}",
                      f"{r['server_cpu_ms_per_request']:.1f} ms ({100 * r['server_cpu_share']:.0f} %)"
                      if r.get("server_cpu_ms_per_request") is not None else "n/a"])
-    out.append(md_table(["Endpoint", "n", "p50", "p95", "p99", "max", "Throughput", "Errors",
-                         "1 client: p50 / p99", "Server CPU per HTTP request (CPU busy)"], rows, "lrrrrrrrrr"))
+    out.append(md_table(["Endpoint", "n", "p50", "p95", "p99", "max", "Throughput", "First-time URLs",
+                         "Replayed (cached): p50 / p99", "Errors", "1 client: p50 / p99",
+                         "Server CPU per HTTP request (CPU busy)"], rows, "lrrrrrrrrrrr"))
     out.append("\n*Server CPU per HTTP request* = the server process's user + system CPU time during the "
                f"{args.clients}-client pass (all its threads, from `/proc/<pid>/stat`) / the HTTP requests of "
                "the pass; *CPU busy* = that CPU time / the pass's wall time (100 % = one core). When the CPU per "
@@ -769,10 +795,12 @@ def report(args, machine, rel_info, rel, server, results, ondemand, load_before,
     for key, label, targets in ENDPOINTS:
         r = results[key]["load"]
         for tg in targets:
+            c = results[key]["cached"]
             trows.append([label, tg, fmt_t(r["p99"]), verdict(tg, r["p99"]),
-                          verdict(tg, results[key]["single"]["p99"])])
+                          f"{verdict(tg, c['p99'])} ({fmt_t(c['p99'])})",
+                          f"{verdict(tg, results[key]['single']['p99'])} ({fmt_t(results[key]['single']['p99'])})"])
     out.append(md_table(["Endpoint", "Target", f"p99 ({args.clients} clients)", f"{args.clients} clients",
-                         "1 client"], trows, "lllll"))
+                         f"{args.clients} clients, replayed (cached)", "1 client"], trows, "llllll"))
     out.append("")
 
     out.append("## Beside the on-demand path\n")
@@ -815,7 +843,8 @@ def report(args, machine, rel_info, rel, server, results, ondemand, load_before,
         out += notes
         out.append("")
     errs = [f"* {key}: {e}" for key, _, _ in ENDPOINTS
-            for e in (results[key]["single"]["error_samples"] + results[key]["load"]["error_samples"])[:3]]
+            for e in (results[key]["single"]["error_samples"] + results[key]["load"]["error_samples"]
+                      + results[key]["cached"]["error_samples"])[:3]]
     if errs:
         out.append("## Errors (first ones)\n")
         out += errs
@@ -836,7 +865,8 @@ def main(argv=None) -> int:
                    help="requests per endpoint of the 1-client reference pass (default 100)")
     p.add_argument("--page-loads", type=int, default=200, help="page loads under load (default 200)")
     p.add_argument("--warmup", type=int, default=20, help="untimed requests per endpoint first (default 20)")
-    p.add_argument("--samples", type=int, default=200, help="distinct request samples drawn (default 200)")
+    p.add_argument("--samples", type=int, default=0,
+                   help="request samples drawn (default: warmup + single-requests + requests, one per request)")
     p.add_argument("--sample-seed", type=int, default=0, help="seed of the request samples (default 0)")
     p.add_argument("--od-samples", type=int, default=10,
                    help="on-demand requests per type (default 10)")
@@ -852,8 +882,8 @@ def main(argv=None) -> int:
     p.add_argument("--server-command", default=None,
                    help="run this instead of `precompute serve` (given --warehouse/--host/--port); for testing")
     args = p.parse_args(argv)
-    if args.samples < 2 or args.clients < 1:
-        p.error("--samples must be at least 2 and --clients at least 1")
+    if args.clients < 1 or args.requests < args.clients:
+        p.error("--clients must be at least 1 and --requests at least --clients")
 
     args.command_line = shlex.join([".venv/bin/python", "benchmarks/api.py"]
                                    + (argv if argv is not None else sys.argv[1:]))
@@ -866,7 +896,18 @@ def main(argv=None) -> int:
 
     rel_info = ensure_release(args, args.cache_dir, venv_bin)
     rel = read_release(rel_info["path"])
-    samples = draw_samples(rel, args.samples + 1, args.sample_seed)  # the last one: on-demand warm-up
+    n_samples = args.samples or (args.warmup + args.single_requests + args.requests)
+    args.n_samples = n_samples
+    samples = draw_samples(rel, n_samples + 1, args.sample_seed)  # the last one: on-demand warm-up
+    # page loads: their own draw, each on a different end day while the window has enough of them
+    page_samples = draw_samples(rel, args.page_loads + args.single_requests // 5 + args.warmup // 5 + 1,
+                                args.sample_seed + 1)
+    n_days = (rel["as_of_date"] - rel["start_date"]).days + 1
+    ends = [rel["start_date"] + dt.timedelta(days=d) for d in range(min(27, n_days - 1), n_days)]
+    random.Random(args.sample_seed + 1).shuffle(ends)
+    for i, ps in enumerate(page_samples):
+        ps["end"] = ends[i % len(ends)]
+        ps["start"] = max(rel["start_date"], ps["end"] - dt.timedelta(days=13))
     runs_dir = args.cache_dir / "runs"
     runs_dir.mkdir(parents=True, exist_ok=True)
 
@@ -882,24 +923,28 @@ def main(argv=None) -> int:
     t_all = time.perf_counter()
     try:
         for key, label, _ in ENDPOINTS:
-            body = samples[:-1]
-            n_load = args.page_loads if key == "page_load" else args.requests
-            n_single = max(1, args.single_requests // 5) if key == "page_load" else args.single_requests
-            run_pass(host, port, key, body, 1, args.warmup if key != "page_load" else max(1, args.warmup // 5),
-                     rel["ids"]["campaign"])
-            single = run_pass(host, port, key, body, 1, n_single, rel["ids"]["campaign"])
+            lst = page_samples if key == "page_load" else samples
+            w = max(1, args.warmup // 5) if key == "page_load" else args.warmup
+            ns = max(1, args.single_requests // 5) if key == "page_load" else args.single_requests
+            nl = args.page_loads if key == "page_load" else args.requests
+            camps = rel["ids"]["campaign"]
+            run_pass(host, port, key, lst[:w], 1, camps)
+            single = run_pass(host, port, key, lst[w:w + ns], 1, camps)
             cpu0 = proc_stats(proc.pid).get("cpu_s")
-            load = run_pass(host, port, key, body, args.clients, n_load, rel["ids"]["campaign"])
+            load = run_pass(host, port, key, lst[w + ns:w + ns + nl], args.clients, camps)
             cpu1 = proc_stats(proc.pid).get("cpu_s")
             load["server_cpu_ms_per_request"] = (1000 * (cpu1 - cpu0) / load["http_requests"]
                                                  if cpu0 is not None and cpu1 is not None and load["http_requests"]
                                                  else None)
             load["server_cpu_share"] = ((cpu1 - cpu0) / load["wall_s"]
                                         if cpu0 is not None and cpu1 is not None and load["wall_s"] else None)
-            results[key] = {"single": single, "load": load}
+            cached = run_pass(host, port, key, lst[w + ns:w + ns + nl], args.clients, camps)  # the same again
+            results[key] = {"single": single, "load": load, "cached": cached}
             print(f"[{key}] 1 client p50 {fmt_t(single['p50'])} p99 {fmt_t(single['p99'])}; "
                   f"{args.clients} clients p50 {fmt_t(load['p50'])} p95 {fmt_t(load['p95'])} "
-                  f"p99 {fmt_t(load['p99'])}, {load['rps']:,.0f}/s, errors {single['errors'] + load['errors']}",
+                  f"p99 {fmt_t(load['p99'])}, {load['rps']:,.0f}/s, first-time URLs "
+                  f"{100 * (load['first_time_share'] or 0):.0f} %; replayed p50 {fmt_t(cached['p50'])} "
+                  f"p99 {fmt_t(cached['p99'])}; errors {single['errors'] + load['errors'] + cached['errors']}",
                   flush=True)
         ondemand = run_on_demand(args, args.cache_dir, rel, samples, host, port)
         server_stats = proc_stats(proc.pid)
@@ -920,7 +965,7 @@ def main(argv=None) -> int:
     print()
     print(text)
     print(f"\n[report] written to {output}", flush=True)
-    failed = sum(results[k]["load"]["errors"] + results[k]["single"]["errors"] for k in results)
+    failed = sum(r["load"]["errors"] + r["single"]["errors"] + r["cached"]["errors"] for r in results.values())
     return 1 if failed else 0
 
 
