@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -61,3 +62,30 @@ def fetch_dicts(con, sql: str, params: list | None = None) -> list[dict]:
     cursor = con.execute(sql, params or [])
     names = [column[0] for column in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+# --------------------------------------------------------------------------- the precompute CLI
+
+CONSOLE_SCRIPT = PROJECT_DIR / ".venv" / "bin" / "precompute"
+SAMPLE_DIR = PROJECT_DIR / "data" / "sample"
+
+
+def precompute_command() -> list[str]:
+    """The installed console script, else ``python -m python_hooks.cli``."""
+    if CONSOLE_SCRIPT.is_file():
+        return [str(CONSOLE_SCRIPT)]
+    return [sys.executable, "-m", "python_hooks.cli"]
+
+
+def precompute_env(work: Path) -> dict[str, str]:
+    """The environment of a CLI subprocess: dbt's target and logs under ``work``, no path overrides."""
+    env = {**os.environ, "DBT_TARGET_PATH": str(work / "target"), "DBT_LOG_PATH": str(work / "logs")}
+    for name in ("RAW_DATA_DIR", "DUCKDB_PATH", "PRECOMPUTE_WAREHOUSE", "PRECOMPUTE_AS_OF"):
+        env.pop(name, None)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -20,11 +20,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
 import re
-import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
@@ -33,9 +30,9 @@ from pathlib import Path
 
 import pytest
 
+from conftest import SAMPLE_DIR, free_port, precompute_command, precompute_env
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
-SAMPLE_DIR = PROJECT_DIR / "data" / "sample"
-CONSOLE_SCRIPT = PROJECT_DIR / ".venv" / "bin" / "precompute"
 SCREENSHOT = PROJECT_DIR / "target" / "dashboard.png"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -83,25 +80,6 @@ NULL_TEXT = "—"
 # --------------------------------------------------------------------------- server
 
 
-def _command() -> list[str]:
-    if CONSOLE_SCRIPT.is_file():
-        return [str(CONSOLE_SCRIPT)]
-    return [sys.executable, "-m", "python_hooks.cli"]
-
-
-def _env(work: Path) -> dict[str, str]:
-    env = {**os.environ, "DBT_TARGET_PATH": str(work / "target"), "DBT_LOG_PATH": str(work / "logs")}
-    for name in ("RAW_DATA_DIR", "DUCKDB_PATH", "PRECOMPUTE_WAREHOUSE"):
-        env.pop(name, None)
-    return env
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def get_json(base: str, path: str, **params):
     url = f"{base}{path}"
     if params:
@@ -117,14 +95,14 @@ def server(tmp_path_factory):
     work = tmp_path_factory.mktemp("browser")
     warehouse = work / "dash.duckdb"
     run = subprocess.run(
-        [*_command(), "run", "--warehouse", str(warehouse), "--raw-dir", str(SAMPLE_DIR), "--progress", "plain"],
-        cwd=work, env=_env(work), capture_output=True, text=True, timeout=600)
+        [*precompute_command(), "run", "--warehouse", str(warehouse), "--raw-dir", str(SAMPLE_DIR), "--progress", "plain"],
+        cwd=work, env=precompute_env(work), capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
 
-    port = _free_port()
+    port = free_port()
     log = (work / "serve.log").open("w")
-    process = subprocess.Popen([*_command(), "serve", "--warehouse", str(warehouse), "--port", str(port)],
-                               cwd=work, env=_env(work), stdout=log, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen([*precompute_command(), "serve", "--warehouse", str(warehouse), "--port", str(port)],
+                               cwd=work, env=precompute_env(work), stdout=log, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

@@ -33,29 +33,20 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from conftest import SAMPLE_DIR, free_port, precompute_command, precompute_env
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
-SAMPLE_DIR = PROJECT_DIR / "data" / "sample"
-CONSOLE_SCRIPT = PROJECT_DIR / ".venv" / "bin" / "precompute"
 READER = Path(__file__).resolve().with_name("release_reader.py")
 PROGRESS_OK = re.compile(r"^\[\s*\d+/\d+\] (OK|PASS)\s")
 
 
-def _command() -> list[str]:
-    if CONSOLE_SCRIPT.is_file():
-        return [str(CONSOLE_SCRIPT)]
-    return [sys.executable, "-m", "python_hooks.cli"]
 
 
-def _env(work: Path) -> dict[str, str]:
-    env = {**os.environ, "DBT_TARGET_PATH": str(work / "target"), "DBT_LOG_PATH": str(work / "logs")}
-    for name in ("RAW_DATA_DIR", "DUCKDB_PATH", "PRECOMPUTE_WAREHOUSE"):
-        env.pop(name, None)
-    return env
 
 
 def precompute(work: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
-    return subprocess.run([*_command(), *args], cwd=work, env=_env(work), capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run([*precompute_command(), *args], cwd=work, env=precompute_env(work),
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def run_args(warehouse: Path, raw_dir: Path) -> list[str]:
@@ -121,8 +112,8 @@ def start_reader(work: Path, warehouse: Path, mode: str) -> tuple[subprocess.Pop
 
 def run_and_kill_halfway(work: Path, args: list[str], after_nodes: int) -> tuple[int, str]:
     """Start a run, SIGKILL it once ``after_nodes`` nodes have finished."""
-    proc = subprocess.Popen([*_command(), *args], cwd=work, env=_env(work), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    proc = subprocess.Popen([*precompute_command(), *args], cwd=work, env=precompute_env(work),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     seen, lines = 0, []
     for line in proc.stdout:
         lines.append(line)
@@ -245,7 +236,7 @@ def test_rollback_publishes_the_previous_release_and_reports_stay_with_their_run
 
     # a plain dbt build pointed at the published path is refused before it writes anything
     before = sha256(published_file(warehouse))
-    env = _env(work) | {"DUCKDB_PATH": str(warehouse), "DBT_PROFILES_DIR": str(PROJECT_DIR)}
+    env = precompute_env(work) | {"DUCKDB_PATH": str(warehouse), "DBT_PROFILES_DIR": str(PROJECT_DIR)}
     dbt = subprocess.run([str(Path(sys.executable).with_name("dbt")), "build", "--project-dir", str(PROJECT_DIR),
                           "--vars", json.dumps({"raw_data_dir": str(raw)})],
                          cwd=work, env=env, capture_output=True, text=True, timeout=300)

@@ -10,38 +10,13 @@ the second's without a restart.
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
-SAMPLE_DIR = PROJECT_DIR / "data" / "sample"
-CONSOLE_SCRIPT = PROJECT_DIR / ".venv" / "bin" / "precompute"
-
-
-def _command() -> list[str]:
-    if CONSOLE_SCRIPT.is_file():
-        return [str(CONSOLE_SCRIPT)]
-    return [sys.executable, "-m", "python_hooks.cli"]
-
-
-def _env(work: Path) -> dict[str, str]:
-    env = {**os.environ, "DBT_TARGET_PATH": str(work / "target"), "DBT_LOG_PATH": str(work / "logs")}
-    for name in ("RAW_DATA_DIR", "DUCKDB_PATH", "PRECOMPUTE_WAREHOUSE"):
-        env.pop(name, None)
-    return env
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from conftest import SAMPLE_DIR, free_port, precompute_command, precompute_env
 
 
 def _get(url: str) -> tuple[int, dict | list | None]:
@@ -54,14 +29,14 @@ def _get(url: str) -> tuple[int, dict | list | None]:
 
 def test_requests_never_fail_and_switch_to_the_new_release(tmp_path):
     warehouse = tmp_path / "dash.duckdb"
-    run = [*_command(), "run", "--warehouse", str(warehouse), "--raw-dir", str(SAMPLE_DIR), "--progress", "plain"]
-    first = subprocess.run(run, cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, timeout=600)
+    run = [*precompute_command(), "run", "--warehouse", str(warehouse), "--raw-dir", str(SAMPLE_DIR), "--progress", "plain"]
+    first = subprocess.run(run, cwd=tmp_path, env=precompute_env(tmp_path), capture_output=True, text=True, timeout=600)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
 
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "serve.log").open("w")  # a file, not a pipe: an unread pipe would block the server
-    server = subprocess.Popen([*_command(), "serve", "--warehouse", str(warehouse), "--port", str(port)],
-                              cwd=tmp_path, env=_env(tmp_path), stdout=log, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen([*precompute_command(), "serve", "--warehouse", str(warehouse), "--port", str(port)],
+                              cwd=tmp_path, env=precompute_env(tmp_path), stdout=log, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -94,7 +69,7 @@ def test_requests_never_fail_and_switch_to_the_new_release(tmp_path):
         thread = threading.Thread(target=client)
         thread.start()
         try:
-            second = subprocess.run(run, cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True,
+            second = subprocess.run(run, cwd=tmp_path, env=precompute_env(tmp_path), capture_output=True, text=True,
                                     timeout=600)
             assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
             time.sleep(1.0)  # let the client see the new release
