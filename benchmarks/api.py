@@ -43,7 +43,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import http.client
-import importlib.util
 import json
 import math
 import os
@@ -65,17 +64,12 @@ PROJECT_DIR = BENCH_DIR.parent
 if str(PROJECT_DIR) not in sys.path:
     sys.path.insert(0, str(PROJECT_DIR))
 
-
-def _load(name: str, file: str):
-    """A sibling benchmark by path (a plain `import build` could pick up PyPA's `build` package)."""
-    spec = importlib.util.spec_from_file_location(name, BENCH_DIR / file)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from bench_common import load_sibling  # noqa: E402 - after the path set-up
 
 
-bench_build = _load("benchmarks_build", "build.py")        # data set cache, machine info, run_child, md_table
-bench_queries = _load("benchmarks_queries", "queries.py")  # the on-demand requests (Requests.ondemand)
+
+bench_build = load_sibling("build.py")        # data set cache, machine info, run_child, md_table
+bench_queries = load_sibling("queries.py")  # the on-demand requests (Requests.ondemand)
 md_table, fmt_bytes, loadavg = bench_build.md_table, bench_build.fmt_bytes, bench_build.loadavg
 fmt_t = bench_queries.fmt_t
 

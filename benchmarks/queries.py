@@ -58,7 +58,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib.util
 import json
 import math
 import os
@@ -76,16 +75,11 @@ PROJECT_DIR = BENCH_DIR.parent
 if str(PROJECT_DIR) not in sys.path:
     sys.path.insert(0, str(PROJECT_DIR))
 
-
-def _load_build_module():
-    """benchmarks/build.py by path (a plain `import build` could pick up PyPA's `build` package)."""
-    spec = importlib.util.spec_from_file_location("benchmarks_build", BENCH_DIR / "build.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from bench_common import load_sibling  # noqa: E402 - after the path set-up
 
 
-bench_build = _load_build_module()  # machine info, data set cache, dbt build, markdown helpers
+
+bench_build = load_sibling("build.py")  # machine info, data set cache, dbt build, markdown helpers
 
 LEVELS = ("campaign", "adset", "ad")
 ANALYSES = {

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib.util
 import json
 import os
 import random
@@ -49,16 +48,11 @@ PROJECT_DIR = BENCH_DIR.parent
 if str(PROJECT_DIR) not in sys.path:
     sys.path.insert(0, str(PROJECT_DIR))
 
-
-def _load_build_module():
-    """benchmarks/build.py by path (a plain `import build` could pick up PyPA's `build` package)."""
-    spec = importlib.util.spec_from_file_location("benchmarks_build", BENCH_DIR / "build.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from bench_common import load_sibling  # noqa: E402 - after the path set-up
 
 
-bench_build = _load_build_module()  # data set cache, machine info, run_child / run_build, fmt helpers
+
+bench_build = load_sibling("build.py")  # data set cache, machine info, run_child / run_build, fmt helpers
 fmt_bytes, fmt_s, median, md_table = bench_build.fmt_bytes, bench_build.fmt_s, bench_build.median, bench_build.md_table
 file_size, loadavg = bench_build.file_size, bench_build.loadavg
 
