@@ -23,7 +23,7 @@ days as (
 overall_rows as (
 
     select *
-    from {{ ref('entity_daily_metrics') }}
+    from {{ ref('entity_daily_range_parts') }}
     where
         cast($5 as varchar) is null
         and entity_type = cast($1 as varchar)
@@ -35,7 +35,7 @@ overall_rows as (
 country_rows as (
 
     select * exclude (country_code)
-    from {{ ref('entity_country_breakdown') }}
+    from {{ ref('entity_country_range_parts') }}
     where
         country_code = cast($5 as varchar)
         and entity_type = cast($1 as varchar)
@@ -52,16 +52,25 @@ entity_rows as (
 
 ),
 
-daily as (
+daily_sums as (
 
     select
-        -- named like the marts' column
-        days.series_date as date,  -- noqa: RF04
-        {{ range_totals() }}
+        days.series_date,
+        {{ range_total_sums() }}
     from days
     left join entity_rows
         on days.series_date = entity_rows.date
     group by days.series_date
+
+),
+
+daily as (
+
+    select
+        -- named like the marts' column
+        series_date as date,  -- noqa: RF04
+        {{ range_total_metrics() }}
+    from daily_sums
 
 )
 

@@ -21,10 +21,21 @@ entities as (
 range_rows as (
 
     select *
-    from {{ ref('entity_daily_metrics') }}
+    from {{ ref('entity_daily_range_parts') }}
     where
         entity_type = cast($1 as varchar)
         and date between cast($2 as date) and cast($3 as date)
+
+),
+
+entity_sums as (
+
+    select
+        entity_type,
+        entity_id,
+        {{ range_total_sums() }}
+    from range_rows
+    group by entity_type, entity_id
 
 ),
 
@@ -33,9 +44,8 @@ entity_totals as (
     select
         entity_type,
         entity_id,
-        {{ range_totals() }}
-    from range_rows
-    group by entity_type, entity_id
+        {{ range_total_metrics() }}
+    from entity_sums
 
 ),
 

@@ -22,10 +22,22 @@ days as (
 level_rows as (
 
     select *
-    from {{ ref('entity_daily_metrics') }}
+    from {{ ref('entity_daily_range_parts') }}
     where
         entity_type = cast($1 as varchar)
         and date between cast($2 as date) - (cast($3 as integer) - 1) and cast($2 as date)
+
+),
+
+daily_sums as (
+
+    select
+        days.series_date,
+        {{ range_total_sums() }}
+    from days
+    left join level_rows
+        on days.series_date = level_rows.date
+    group by days.series_date
 
 ),
 
@@ -33,12 +45,9 @@ daily as (
 
     select
         -- named like the marts' column
-        days.series_date as date,  -- noqa: RF04
-        {{ range_totals() }}
-    from days
-    left join level_rows
-        on days.series_date = level_rows.date
-    group by days.series_date
+        series_date as date,  -- noqa: RF04
+        {{ range_total_metrics() }}
+    from daily_sums
 
 )
 

@@ -11,7 +11,7 @@ with
 range_rows as (
 
     select *
-    from {{ ref('entity_daily_metrics') }}
+    from {{ ref('entity_daily_range_parts') }}
     where
         entity_type = cast($1 as varchar)
         and entity_id = cast($2 as varchar)
@@ -19,11 +19,19 @@ range_rows as (
 
 ),
 
+summed as (
+
+    select
+        {{ range_total_sums() }}
+    from range_rows
+
+),
+
 totals as (
 
     select
-        {{ range_totals() }}
-    from range_rows
+        {{ range_total_metrics() }}
+    from summed
 
 )
 

@@ -10,7 +10,7 @@ with
 overall_rows as (
 
     select *
-    from {{ ref('entity_daily_metrics') }}
+    from {{ ref('entity_daily_range_parts') }}
     where
         entity_type = cast($1 as varchar)
         and entity_id = cast($2 as varchar)
@@ -21,7 +21,7 @@ overall_rows as (
 country_rows as (
 
     select *
-    from {{ ref('entity_country_breakdown') }}
+    from {{ ref('entity_country_range_parts') }}
     where
         entity_type = cast($1 as varchar)
         and entity_id = cast($2 as varchar)
@@ -29,22 +29,22 @@ country_rows as (
 
 ),
 
-overall as (
+overall_sums as (
 
     select
         'all' as breakdown_type,
         'ALL' as country,
-        {{ range_totals() }}
+        {{ range_total_sums() }}
     from overall_rows
 
 ),
 
-by_country as (
+country_sums as (
 
     select
         'country' as breakdown_type,
         country_code as country,
-        {{ range_totals() }}
+        {{ range_total_sums() }}
     from country_rows
     group by country_code
 
@@ -52,9 +52,19 @@ by_country as (
 
 unioned as (
 
-    select * from overall
+    select * from overall_sums
     union all by name
-    select * from by_country
+    select * from country_sums
+
+),
+
+totals as (
+
+    select
+        breakdown_type,
+        country,
+        {{ range_total_metrics() }}
+    from unioned
 
 ),
 
@@ -68,7 +78,7 @@ final as (
         mixpanel_trial_count as total_trials,
         mixpanel_purchase_count as total_purchases,
         adjusted_estimated_revenue_usd as total_revenue
-    from unioned
+    from totals
 
 )
 

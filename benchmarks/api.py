@@ -25,7 +25,7 @@ What it does, in order:
    to last byte of the body read (``time.perf_counter``); requests/s = requests / wall time of the pass.
    The *page load* is measured as one unit: the requests the page makes on first load, one after the
    other on one connection (health, the campaign-level 28-day overview sparkline, the campaign table of
-   the last 14 days, then one 14-day sparkline per campaign row of that table).
+   the last 14 days, then the 14-day sparklines of its rows, one ``/api/sparklines`` request).
 5. On-demand path, in the same run, after the HTTP passes (the server idles): the comparable requests
    computed at request time from the raw Parquet files by ``python_hooks.on_demand.OnDemandMetrics``,
    through ``benchmarks/queries.py``'s own ``Requests.ondemand`` (14-day range totals; overall + one
@@ -83,7 +83,7 @@ ANY = "any load: p99 < 1 s"
 TARGETS = {SINGLE: (0.010, False), PAGE: (0.100, False), SPARK: (0.050, True), ANY: (1.0, True)}
 ENDPOINTS = [
     ("health", "`GET /api/health`", [ANY]),
-    ("page_load", "**Page load** (health + overview + campaign table + a sparkline per row, one unit)", [PAGE, ANY]),
+    ("page_load", "**Page load** (health + overview + campaign table + its row sparklines, one unit)", [PAGE, ANY]),
     ("entities_campaign", "`/api/entities?level=campaign&start&end` (14 days)", [ANY]),
     ("entities_adset_children", "`/api/entities?level=adset&parent_id=<campaign>&start&end`", [ANY]),
     ("entities_ad_children", "`/api/entities?level=ad&parent_id=<adset>&start&end`", [ANY]),
@@ -91,6 +91,7 @@ ENDPOINTS = [
     ("countries_range", "`…/{id}/countries?start&end` (14 days)", [SINGLE, ANY]),
     ("countries_day", "`…/{id}/countries?date=`", [SINGLE, ANY]),
     ("sparkline", "`…/{id}/sparkline?end&days=14`", [SINGLE, ANY]),
+    ("level_sparklines", "`/api/sparklines?level=ad&parent_id=<adset>&end&days=14` (a table's rows)", [ANY]),
     ("users", "`…/{id}/users?date&list=trial`", [SINGLE, ANY]),
     ("overview", "`/api/overview/campaign/sparkline?end&days=28`", [SPARK, ANY]),
 ]
@@ -259,6 +260,8 @@ def path_for(key: str, s: dict) -> str:
         return q(f"/api/entities/{t}/{e}/countries", date=s["day"].isoformat())
     if key == "sparkline":
         return q(f"/api/entities/{t}/{e}/sparkline", end=end, days=14)
+    if key == "level_sparklines":
+        return q("/api/sparklines", level="ad", parent_id=s["adset_parent"], end=end, days=14)
     if key == "users":
         ut, ue, ud = s["user_entity"]
         return q(f"/api/entities/{ut}/{quote(ue)}/users", date=ud.isoformat(), list="trial")
@@ -347,13 +350,14 @@ def page_load(client: Client, s: dict, fallback_campaigns: list[str]) -> tuple[f
         errors.append(f"{st} /api/entities")
     total += time.perf_counter() - t0  # the page parses the table to know its rows
     n += 1
-    for cid in [i for i in ids if i] or fallback_campaigns:
-        st, body, t = client.get(q(f"/api/entities/campaign/{quote(cid)}/sparkline", end=end, days=14,
-                                   metrics=PAGE_METRICS))
-        total += t
-        n += 1
-        if st != 200:
-            errors.append(f"{st} sparkline {cid}")
+    if not ids and not fallback_campaigns:
+        errors.append("no campaign rows")
+    # the row sparklines of the table: one request for the level (app.js loadRowSparklines)
+    st, body, t = client.get(q("/api/sparklines", level="campaign", end=end, days=14, metrics=PAGE_METRICS))
+    total += t
+    n += 1
+    if st != 200:
+        errors.append(f"{st} /api/sparklines")
     return total, n, errors
 
 
@@ -747,8 +751,8 @@ def report(args, machine, rel_info, rel, server, results, ondemand, load_before,
         f"* **Page load** = the requests of the page's first load, one after the other on one connection "
         f"(a browser would overlap some of them, so this is an upper bound): `/api/health`, "
         f"`/api/overview/campaign/sparkline?days=28`, `/api/entities?level=campaign` (14 days, parsed to get "
-        f"its rows), then `…/sparkline?days=14` for each campaign row "
-        f"({len(rel['ids']['campaign'])} campaigns, so {3 + len(rel['ids']['campaign'])} requests per load).\n"
+        f"its rows), then `/api/sparklines?level=campaign&days=14`, the 14-day sparklines of its "
+        f"{len(rel['ids']['campaign'])} rows (4 requests per load).\n"
         f"* **On-demand path** (same run, after the HTTP passes, one client, in-process: no HTTP, so it is "
         f"flattered): `python_hooks.on_demand.OnDemandMetrics` on the raw Parquet files, through "
         f"`benchmarks/queries.py`'s `Requests.ondemand`: range totals = `range_totals` over the 14 days; "

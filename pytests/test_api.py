@@ -94,7 +94,7 @@ def test_the_release_stores_the_compiled_queries_and_the_metric_list_matches_the
                 "api_overview_sparkline", "api_entity_user_list", "dashboard_date_range_totals",
                 "dashboard_overall_and_country_14_days"} <= set(queries)
         # compiled by dbt: refs resolved to the release's catalog, no Jinja left
-        assert '"tiny"."main"."entity_daily_metrics"' in queries["dashboard_date_range_totals"]
+        assert '"tiny"."main"."entity_daily_range_parts"' in queries["dashboard_date_range_totals"]
         assert "{{" not in "".join(queries.values())
         # the columns range_totals() emits are the metrics the response models declare, in order
         sql = queries["dashboard_date_range_totals"]
@@ -309,6 +309,27 @@ def test_overview_sparkline_sums_one_level_per_day(client):
     assert by_day["estimated_roas"]["2025-01-02"] == approx(170 / 15.5)
 
 
+def test_level_sparklines_equal_each_entitys_sparkline(client):
+    metrics = "meta_spend,mixpanel_trial_count,adjusted_estimated_revenue_usd,estimated_roas"
+    for level, parent_id in [("campaign", None), ("adset", None), ("ad", None), ("adset", "c1"), ("ad", "as1")]:
+        params = {"level": level, "end": "2025-01-03", "days": 4, "metrics": metrics}
+        if parent_id:
+            params["parent_id"] = parent_id
+        body = ok(client, "/api/sparklines", **params)
+        table = ok(client, "/api/entities", level=level, parent_id=parent_id, limit=500) if parent_id else ok(
+            client, "/api/entities", level=level, limit=500)
+        # one sparkline per entity of the table (the children of parent_id), no other
+        assert set(body["series"]) == {row["entity_id"] for row in table["rows"]}, (level, parent_id)
+        assert body["dates"] == ["2024-12-31", "2025-01-01", "2025-01-02", "2025-01-03"]
+        for entity_id, series in body["series"].items():
+            one = ok(client, f"/api/entities/{level}/{entity_id}/sparkline", end="2025-01-03", days=4,
+                     metrics=metrics)
+            assert series == one["series"], (level, entity_id)
+    # hand-worked: ad 000777 on 01-02 spends 10.00 with 2 trials and ROAS 60 / 10
+    ads = ok(client, "/api/sparklines", level="ad", end="2025-01-03", days=4, metrics="meta_spend,estimated_roas")
+    assert ads["series"]["000777"] == {"meta_spend": [0, 0, 10.0, 0], "estimated_roas": [0, 0, 6.0, 0]}
+
+
 # --- user lists --------------------------------------------------------------------------------
 
 def test_user_lists_are_paginated(client):
@@ -351,6 +372,10 @@ def test_user_lists_are_paginated(client):
     ("/api/entities/ad/000777/sparkline", {"days": 0}, 422, "days"),
     ("/api/entities/ad/000777/sparkline", {"country": "usa"}, 422, "country"),
     ("/api/overview/ad/sparkline", {"end": "2025-02-01"}, 422, "end"),
+    ("/api/sparklines", {"level": "region"}, 422, "level"),
+    ("/api/sparklines", {"level": "campaign", "parent_id": "c1"}, 422, "parent_id"),
+    ("/api/sparklines", {"level": "ad", "parent_id": "nope"}, 404, "entity_id"),
+    ("/api/sparklines", {"level": "ad", "days": 400}, 422, "days"),
     ("/api/entities/ad/000777/users", {"date": "2025-01-02", "list": "everyone"}, 422, "list"),
     ("/api/entities/ad/000777/users", {"list": "trial"}, 422, "date"),
     ("/api/entities/ad/000777/users", {"date": "2025-01-02", "list": "trial", "limit": 5000}, 422, "limit"),
@@ -370,7 +395,7 @@ def test_openapi_lists_every_endpoint(client):
     assert set(schema["paths"]) == {
         "/api/health", "/api/entities", "/api/entities/{level}/{entity_id}",
         "/api/entities/{level}/{entity_id}/countries", "/api/entities/{level}/{entity_id}/sparkline",
-        "/api/overview/{level}/sparkline", "/api/entities/{level}/{entity_id}/users",
+        "/api/overview/{level}/sparkline", "/api/entities/{level}/{entity_id}/users", "/api/sparklines",
     }
     totals = schema["components"]["schemas"]["Totals"]["properties"]
     assert tuple(totals) == RANGE_METRICS

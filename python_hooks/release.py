@@ -60,6 +60,9 @@ PUBLISHED_TABLES: dict[str, str | None] = {
     "entity_daily_metrics": None,  # the marts are stored sorted by their model
     "entity_country_breakdown": None,
     "entity_names": None,
+    # what the read API sums for range totals (contract §8; models/marts/range_parts/)
+    "entity_daily_range_parts": None,
+    "entity_country_range_parts": None,
     "int_source_rows_rejected": None,
     "int_attribution_gaps_listed": None,
     # run metadata that `precompute validate` reads: the window and the entity set

@@ -32,13 +32,13 @@ from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Literal
+from typing import Any, Callable, Iterator, Literal
 
 import duckdb
-from fastapi import Depends, FastAPI, HTTPException, Path as PathParam, Query
-from fastapi.responses import FileResponse
+from fastapi import Depends, FastAPI, HTTPException, Path as PathParam, Query, Request
+from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, Field, TypeAdapter, create_model
 
 from python_hooks.release import METADATA_TABLE, QUERIES_TABLE
 
@@ -80,6 +80,11 @@ MAX_PAGE = 500
 MAX_USER_PAGE = 1000
 MAX_SPARK_DAYS = 366
 CACHE_ENTRIES = 4096  # answers kept per release (a user list page is the largest: <= 1000 ids)
+JSON = "application/json"
+# DuckDB's projection_placement optimiser spends 25-35 ms on the entity table's
+# query (its profiler), more than the rest of the query; without it the query
+# plans 3x faster, with the same rows (docs/decisions.md D44).
+READ_CONFIG = {"disabled_optimizers": "projection_placement"}
 
 # --------------------------------------------------------------------------- response models
 
@@ -112,6 +117,9 @@ DayRow = create_model(
     data_quality_score=(float, ...),
     computed_at=(_dt.datetime, ...),
 )
+
+
+COUNTRY_LIST = TypeAdapter(list[CountryTotals])  # type: ignore[valid-type]
 
 
 class Health(BaseModel):
@@ -170,6 +178,19 @@ class Sparkline(BaseModel):
     series: dict[str, list[float]] = Field(description="metric -> one value per date")
 
 
+class LevelSparklines(BaseModel):
+    entity_type: Level
+    parent_id: str | None
+    start: _dt.date
+    end: _dt.date
+    days: int
+    metrics: list[str]
+    dates: list[_dt.date] = Field(description="every day from start to end, zero-filled")
+    series: dict[str, dict[str, list[float]]] = Field(
+        description="entity_id -> metric -> one value per date, for every entity of the level (or child "
+                    "of parent_id); the same values as each entity's /sparkline")
+
+
 class UserList(BaseModel):
     entity_type: Level
     entity_id: str
@@ -214,9 +235,24 @@ class Release:
     in_flight: int = 0
     retired: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
-    # A release never changes, so an answer can be kept for as long as the release
-    # is served (bounded, least recently used first out; docs/decisions.md D42).
-    cache: "OrderedDict[tuple, list[dict[str, Any]]]" = field(default_factory=OrderedDict)
+    # A release never changes, so an answer (the response body, keyed by the
+    # request's path and query) can be kept for as long as the release is served
+    # (bounded, least recently used first out; docs/decisions.md D42).
+    cache: "OrderedDict[str, bytes]" = field(default_factory=OrderedDict)
+
+    def answer(self, key: str, build: Callable[[], bytes]) -> Response:
+        """The kept response body for ``key``; else ``build()`` it (errors are not kept)."""
+        with self.lock:
+            body = self.cache.get(key)
+            if body is not None:
+                self.cache.move_to_end(key)
+        if body is None:
+            body = build()
+            with self.lock:
+                self.cache[key] = body
+                if len(self.cache) > CACHE_ENTRIES:
+                    self.cache.popitem(last=False)
+        return Response(content=body, media_type=JSON)
 
     def query(self, name: str, **params: Any) -> list[dict[str, Any]]:
         if name not in self.queries:
@@ -226,24 +262,13 @@ class Release:
         missing = [p for p in order if p not in params]
         if missing:
             raise KeyError(f"query {name} needs parameters {missing}")
-        values = [params[p] for p in order]
-        key = (name, *values)
-        with self.lock:
-            if key in self.cache:
-                self.cache.move_to_end(key)
-                return [dict(row) for row in self.cache[key]]
         cursor = self.con.cursor()
         try:
-            result = cursor.execute(sql, values)
+            result = cursor.execute(sql, [params[p] for p in order])
             names = [column[0] for column in result.description]
-            rows = [dict(zip(names, row)) for row in result.fetchall()]
+            return [dict(zip(names, row)) for row in result.fetchall()]
         finally:
             cursor.close()
-        with self.lock:
-            self.cache[key] = rows
-            if len(self.cache) > CACHE_ENTRIES:
-                self.cache.popitem(last=False)
-        return [dict(row) for row in rows]
 
 
 def _read_sql(name: str) -> str:
@@ -274,7 +299,7 @@ class ReleaseReader:
     def _open(self, target: str) -> Release:
         path = target.split("@", 1)[0]
         try:
-            con = duckdb.connect(path, read_only=True)
+            con = duckdb.connect(path, read_only=True, config=READ_CONFIG)
         except duckdb.Error as exc:
             raise ReleaseUnavailable(f"cannot open the release {path}: {exc}") from None
         try:
@@ -425,9 +450,13 @@ def create_app(warehouse: Path) -> FastAPI:
                       start_date=info["start_date"], as_of_date=info["as_of_date"],
                       trial_days=info.get("trial_days"), age_seconds=age, warehouse=str(reader.warehouse))
 
+    def key(request: Request) -> str:
+        return f"{request.url.path}?{request.url.query}"
+
     @app.get("/api/entities", response_model=EntityPage,
              summary="The entity table: one row per entity of a level with its range totals")
     def entities(
+        request: Request,
         level: Level = Query(..., description="campaign, adset or ad"),
         start: _dt.date | None = _date_query(),
         end: _dt.date | None = _date_query(),
@@ -438,66 +467,77 @@ def create_app(warehouse: Path) -> FastAPI:
         limit: int = Query(100, ge=1, le=MAX_PAGE, description=f"page size, 1..{MAX_PAGE}"),
         offset: int = Query(0, ge=0),
         rel: Release = Depends(release),
-    ) -> EntityPage:
-        start, end = _check_range(rel, start, end)
-        if sort not in SORT_KEYS:
-            raise _bad("sort", f"unknown sort key {sort!r}; one of {', '.join(SORT_KEYS)}")
-        if parent_id is not None:
-            parent_level = PARENT_LEVEL[level]
-            if parent_level is None:
-                raise _bad("parent_id", "a campaign has no parent")
-            _entity(rel, parent_level, parent_id)
-        rows = rel.query("api_entity_table", entity_type=level, start_day=start, end_day=end,
-                         parent_id=parent_id, sort=sort, sort_order=order, page_limit=limit, page_offset=offset)
-        total = rows[0]["total_rows"] if rows else 0
-        return EntityPage(
-            level=level, start=start, end=end, parent_id=parent_id, sort=sort, order=order, limit=limit,
-            offset=offset, total=total,
-            rows=[EntityRow(entity_type=row["entity_type"], entity_id=row["entity_id"], name=row["entity_name"],
-                            parent_id=row["parent_id"], totals=_totals(row))
-                  for row in rows if row["entity_id"] is not None])
+    ) -> Response:
+        def build() -> bytes:
+            first, last = _check_range(rel, start, end)
+            if sort not in SORT_KEYS:
+                raise _bad("sort", f"unknown sort key {sort!r}; one of {', '.join(SORT_KEYS)}")
+            if parent_id is not None:
+                parent_level = PARENT_LEVEL[level]
+                if parent_level is None:
+                    raise _bad("parent_id", "a campaign has no parent")
+                _entity(rel, parent_level, parent_id)
+            rows = rel.query("api_entity_table", entity_type=level, start_day=first, end_day=last,
+                             parent_id=parent_id, sort=sort, sort_order=order, page_limit=limit,
+                             page_offset=offset)
+            return EntityPage(
+                level=level, start=first, end=last, parent_id=parent_id, sort=sort, order=order, limit=limit,
+                offset=offset, total=rows[0]["total_rows"] if rows else 0,
+                rows=[EntityRow(entity_type=row["entity_type"], entity_id=row["entity_id"],
+                                name=row["entity_name"], parent_id=row["parent_id"], totals=_totals(row))
+                      for row in rows if row["entity_id"] is not None]).model_dump_json().encode()
+        return rel.answer(key(request), build)
 
     @app.get("/api/entities/{level}/{entity_id}", response_model=EntityDetail,
              summary="One entity: its range totals and its day rows")
     def entity(
+        request: Request,
         level: Level = PathParam(...),
         entity_id: str = PathParam(...),
         start: _dt.date | None = _date_query(),
         end: _dt.date | None = _date_query(),
         rel: Release = Depends(release),
-    ) -> EntityDetail:
-        start, end = _check_range(rel, start, end)
-        found = _entity(rel, level, entity_id)
-        params = {"entity_type": level, "entity_id": entity_id, "start_day": start, "end_day": end}
-        (totals,) = rel.query("dashboard_date_range_totals", **params)
-        daily = rel.query("api_entity_daily_rows", **params)
-        return EntityDetail(entity_type=level, entity_id=entity_id, name=found["entity_name"],
-                            parent_id=found["parent_id"], start=start, end=end, totals=_totals(totals),
-                            daily=daily)
+    ) -> Response:
+        def build() -> bytes:
+            first, last = _check_range(rel, start, end)
+            found = _entity(rel, level, entity_id)
+            params = {"entity_type": level, "entity_id": entity_id, "start_day": first, "end_day": last}
+            (totals,) = rel.query("dashboard_date_range_totals", **params)
+            daily = rel.query("api_entity_daily_rows", **params)
+            return EntityDetail(entity_type=level, entity_id=entity_id, name=found["entity_name"],
+                                parent_id=found["parent_id"], start=first, end=last, totals=_totals(totals),
+                                daily=daily).model_dump_json().encode()
+        return rel.answer(key(request), build)
 
     @app.get("/api/entities/{level}/{entity_id}/countries", response_model=list[CountryTotals],
              summary="Overall ('ALL') then per-country totals over a range (start/end) or one day (date)")
     def countries(
+        request: Request,
         level: Level = PathParam(...),
         entity_id: str = PathParam(...),
         start: _dt.date | None = _date_query(),
         end: _dt.date | None = _date_query(),
         date: _dt.date | None = Query(None, description="one day (instead of start/end)"),
         rel: Release = Depends(release),
-    ) -> list[dict[str, Any]]:
-        if date is not None:
-            if start is not None or end is not None:
-                raise _bad("date", "give either date or start/end, not both")
-            _check_day(rel, "date", date)
-            start = end = date
-        start, end = _check_range(rel, start, end)
-        _entity(rel, level, entity_id)
-        return rel.query("dashboard_overall_and_country_14_days", entity_type=level, entity_id=entity_id,
-                         start_day=start, end_day=end)
+    ) -> Response:
+        def build() -> bytes:
+            first, last = start, end
+            if date is not None:
+                if start is not None or end is not None:
+                    raise _bad("date", "give either date or start/end, not both")
+                _check_day(rel, "date", date)
+                first = last = date
+            first, last = _check_range(rel, first, last)
+            _entity(rel, level, entity_id)
+            rows = rel.query("dashboard_overall_and_country_14_days", entity_type=level, entity_id=entity_id,
+                             start_day=first, end_day=last)
+            return COUNTRY_LIST.dump_json(COUNTRY_LIST.validate_python(rows))
+        return rel.answer(key(request), build)
 
     @app.get("/api/entities/{level}/{entity_id}/sparkline", response_model=Sparkline,
              summary="One entity's last N days ending on `end`, zero-filled (optionally one country)")
     def entity_sparkline(
+        request: Request,
         level: Level = PathParam(...),
         entity_id: str = PathParam(...),
         end: _dt.date | None = Query(None, description="last day (default: the window's last day)"),
@@ -506,36 +546,80 @@ def create_app(warehouse: Path) -> FastAPI:
                                                       f"(default: {','.join(DEFAULT_SPARK_METRICS)})"),
         country: str | None = Query(None, pattern=COUNTRY_PATTERN, description="ISO alpha-2 code, or ZZ"),
         rel: Release = Depends(release),
-    ) -> Sparkline:
-        end = end or _window(rel)[1]
-        _check_day(rel, "end", end)
-        names = _metrics("metrics", metrics, DEFAULT_SPARK_METRICS)
-        _entity(rel, level, entity_id)
-        rows = rel.query("api_entity_sparkline", entity_type=level, entity_id=entity_id, end_day=end,
-                         days=days, country=country)
-        return Sparkline(entity_type=level, entity_id=entity_id, country=country, start=rows[0]["date"], end=end,
-                         days=days, metrics=names, **_sparkline(rows, names))
+    ) -> Response:
+        def build() -> bytes:
+            last = end or _window(rel)[1]
+            _check_day(rel, "end", last)
+            names = _metrics("metrics", metrics, DEFAULT_SPARK_METRICS)
+            _entity(rel, level, entity_id)
+            rows = rel.query("api_entity_sparkline", entity_type=level, entity_id=entity_id, end_day=last,
+                             days=days, country=country)
+            return Sparkline(entity_type=level, entity_id=entity_id, country=country, start=rows[0]["date"],
+                             end=last, days=days, metrics=names,
+                             **_sparkline(rows, names)).model_dump_json().encode()
+        return rel.answer(key(request), build)
+
+    @app.get("/api/sparklines", response_model=LevelSparklines,
+             summary="The row sparklines of the entity table in one request: every entity of a level "
+                     "(or child of parent_id), last N days, zero-filled")
+    def level_sparklines(
+        request: Request,
+        level: Level = Query(..., description="campaign, adset or ad"),
+        parent_id: str | None = Query(None, description="only the children of this campaign (level adset) "
+                                                        "or adset (level ad)"),
+        end: _dt.date | None = Query(None, description="last day (default: the window's last day)"),
+        days: int = Query(14, ge=1, le=MAX_SPARK_DAYS),
+        metrics: str | None = Query(None, description="comma-separated metric columns "
+                                                      f"(default: {','.join(DEFAULT_SPARK_METRICS)})"),
+        rel: Release = Depends(release),
+    ) -> Response:
+        def build() -> bytes:
+            last = end or _window(rel)[1]
+            _check_day(rel, "end", last)
+            names = _metrics("metrics", metrics, DEFAULT_SPARK_METRICS)
+            if parent_id is not None:
+                parent_level = PARENT_LEVEL[level]
+                if parent_level is None:
+                    raise _bad("parent_id", "a campaign has no parent")
+                _entity(rel, parent_level, parent_id)
+            rows = rel.query("api_level_sparklines", entity_type=level, parent_id=parent_id, end_day=last,
+                             days=days)
+            by_entity: dict[str, list[dict[str, Any]]] = {}
+            for row in rows:
+                by_entity.setdefault(row["entity_id"], []).append(row)
+            start = last - _dt.timedelta(days=days - 1)
+            dates = [start + _dt.timedelta(days=i) for i in range(days)]
+            return LevelSparklines(
+                entity_type=level, parent_id=parent_id, start=start, end=last, days=days, metrics=names,
+                dates=dates, series={entity_id: _sparkline(entity_rows, names)["series"]
+                                     for entity_id, entity_rows in by_entity.items()},
+            ).model_dump_json().encode()
+        return rel.answer(key(request), build)
 
     @app.get("/api/overview/{level}/sparkline", response_model=Sparkline,
              summary="Every entity of a level summed per day (§8 totals per day), last N days, zero-filled")
     def overview_sparkline(
+        request: Request,
         level: Level = PathParam(...),
         end: _dt.date | None = Query(None, description="last day (default: the window's last day)"),
         days: int = Query(28, ge=1, le=MAX_SPARK_DAYS),
         metrics: str | None = Query(None, description="comma-separated metric columns "
                                                       f"(default: {','.join(DEFAULT_SPARK_METRICS)})"),
         rel: Release = Depends(release),
-    ) -> Sparkline:
-        end = end or _window(rel)[1]
-        _check_day(rel, "end", end)
-        names = _metrics("metrics", metrics, DEFAULT_SPARK_METRICS)
-        rows = rel.query("api_overview_sparkline", entity_type=level, end_day=end, days=days)
-        return Sparkline(entity_type=level, entity_id=None, country=None, start=rows[0]["date"], end=end,
-                         days=days, metrics=names, **_sparkline(rows, names))
+    ) -> Response:
+        def build() -> bytes:
+            last = end or _window(rel)[1]
+            _check_day(rel, "end", last)
+            names = _metrics("metrics", metrics, DEFAULT_SPARK_METRICS)
+            rows = rel.query("api_overview_sparkline", entity_type=level, end_day=last, days=days)
+            return Sparkline(entity_type=level, entity_id=None, country=None, start=rows[0]["date"], end=last,
+                             days=days, metrics=names, **_sparkline(rows, names)).model_dump_json().encode()
+        return rel.answer(key(request), build)
 
     @app.get("/api/entities/{level}/{entity_id}/users", response_model=UserList,
              summary="One user list of one entity-day (optionally one country), paginated")
     def users(
+        request: Request,
         level: Level = PathParam(...),
         entity_id: str = PathParam(...),
         date: _dt.date = Query(..., description="the cohort day"),
@@ -544,15 +628,17 @@ def create_app(warehouse: Path) -> FastAPI:
         limit: int = Query(100, ge=1, le=MAX_USER_PAGE, description=f"page size, 1..{MAX_USER_PAGE}"),
         offset: int = Query(0, ge=0),
         rel: Release = Depends(release),
-    ) -> UserList:
-        _check_day(rel, "date", date)
-        _entity(rel, level, entity_id)
-        rows = rel.query("api_entity_user_list", entity_type=level, entity_id=entity_id, day=date,
-                         list=list_name, country=country, page_limit=limit, page_offset=offset)
-        total = rows[0]["total_rows"] if rows else 0
-        return UserList(entity_type=level, entity_id=entity_id, date=date, country=country, list=list_name,
-                        total=total, limit=limit, offset=offset,
-                        user_ids=[row["distinct_id"] for row in rows if row["distinct_id"] is not None])
+    ) -> Response:
+        def build() -> bytes:
+            _check_day(rel, "date", date)
+            _entity(rel, level, entity_id)
+            rows = rel.query("api_entity_user_list", entity_type=level, entity_id=entity_id, day=date,
+                             list=list_name, country=country, page_limit=limit, page_offset=offset)
+            return UserList(entity_type=level, entity_id=entity_id, date=date, country=country, list=list_name,
+                            total=rows[0]["total_rows"] if rows else 0, limit=limit, offset=offset,
+                            user_ids=[row["distinct_id"] for row in rows
+                                      if row["distinct_id"] is not None]).model_dump_json().encode()
+        return rel.answer(key(request), build)
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

@@ -2,8 +2,16 @@
     Totals over a set of rows of entity_daily_metrics or entity_country_breakdown
     (metric-contract §8): the one definition of every range formula, used by
     the read API's analyses (analyses/api_*.sql, dashboard_*.sql). Emits one
-    aggregate select item per metric, named after the mart's column, and is
-    used with a GROUP BY (or over the whole filtered set).
+    select item per metric, named after the mart's column. Two stages, so that
+    each sum is written (and computed) once and a query stays small enough to
+    plan in a few milliseconds (docs/decisions.md, "Read API"):
+
+      summed as (select {{ range_total_sums() }} from <range_parts rows> [group by]),
+      totals as (select {{ range_total_metrics() }} from summed)
+
+    The parts (range_total_parts) are stored per mart row by the models of
+    models/marts/range_parts/, so that a range total reads narrow numeric rows,
+    never the user lists.
 
       * counts, Meta measures and money: sums of the rows (a count over a range
         counts cohort entries);
@@ -33,67 +41,83 @@
     ]) }}
 {%- endmacro %}
 
-{% macro range_sum(expression) -%}
-    coalesce(sum({{ expression }}), 0)
-{%- endmacro %}
-
-{% macro range_weighted_mean(value_column, weight_column) -%}
-    {{ ad_precompute.safe_divide(
-        ad_precompute.range_sum(value_column ~ ' * ' ~ weight_column),
-        ad_precompute.range_sum(weight_column)) }}
-{%- endmacro %}
-
-{% macro range_list_length_ratio(numerator_list, denominator_list) -%}
-    {{ ad_precompute.safe_divide(
-        ad_precompute.range_sum(ad_precompute.list_length(numerator_list)),
-        ad_precompute.range_sum(ad_precompute.list_length(denominator_list))) }}
-{%- endmacro %}
-
-{% macro range_totals() -%}
-    {%- set spend = ad_precompute.range_sum('meta_spend') -%}
-    {%- set adjusted = ad_precompute.range_sum('adjusted_estimated_revenue_usd') -%}
-    {%- set mixpanel_trials = ad_precompute.range_sum('mixpanel_trial_count') -%}
-    {%- set mixpanel_purchases = ad_precompute.range_sum('mixpanel_purchase_count') -%}
-    {%- set meta_trials = ad_precompute.range_sum('meta_trial_count') -%}
-    {%- set meta_purchases = ad_precompute.range_sum('meta_purchase_count') -%}
-    {%- set summed = [
+{#- The additive parts of every §8 total, each summed once: the summed
+    columns under their own names, plus the weighted estimates and the list
+    lengths that the ratios need. -#}
+{% macro range_total_summed_columns() -%}
+    {{ return([
         'meta_spend', 'meta_impressions', 'meta_clicks', 'meta_trial_count', 'meta_purchase_count',
         'mixpanel_trial_count', 'mixpanel_purchase_count',
         'trial_conversion_estimate_pair_count', 'trial_refund_estimate_pair_count',
         'purchase_refund_estimate_pair_count',
         'actual_revenue_usd', 'actual_refunds_usd', 'net_actual_revenue_usd',
         'estimated_revenue_usd', 'adjusted_estimated_revenue_usd',
+    ]) }}
+{%- endmacro %}
+
+{% macro range_total_parts() -%}
+    {%- set parts = {} -%}
+    {%- for name in ad_precompute.range_total_summed_columns() -%}
+        {%- do parts.update({name: name}) -%}
+    {%- endfor -%}
+    {%- for rate, pairs in [
+        ('trial_conversion_rate_estimated', 'trial_conversion_estimate_pair_count'),
+        ('trial_refund_rate_estimated', 'trial_refund_estimate_pair_count'),
+        ('purchase_refund_rate_estimated', 'purchase_refund_estimate_pair_count'),
     ] -%}
+        {%- do parts.update({rate ~ '_weighted': rate ~ ' * ' ~ pairs}) -%}
+    {%- endfor -%}
+    {%- for list_name in ['post_trial', 'converted', 'trial_refund', 'purchase', 'purchase_refund'] -%}
+        {%- do parts.update({list_name ~ '_list_length': ad_precompute.list_length(list_name ~ '_user_ids')}) -%}
+    {%- endfor -%}
+    {{ return(parts) }}
+{%- endmacro %}
+
+{#- The select items of the range_parts models (models/marts/range_parts/):
+    each part of range_total_parts(), per row of a mart. -#}
+{% macro range_total_parts_columns() -%}
+    {%- for name, expression in ad_precompute.range_total_parts().items() %}
+    {{ expression }} as {{ name }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- Stage 1, over rows of a range_parts model (with a GROUP BY, or over the
+    whole set): each part summed, 0 when the set is empty. -#}
+{% macro range_total_sums() -%}
+    {%- for name in ad_precompute.range_total_parts() %}
+    coalesce(sum({{ name }}), 0) as {{ name }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- Stage 2, over rows of stage 1: every metric of range_total_metric_names(),
+    named after the mart's column. -#}
+{% macro range_total_metrics() -%}
     {%- set formulas = {
-        'trial_conversion_rate_estimated': ad_precompute.range_weighted_mean(
-            'trial_conversion_rate_estimated', 'trial_conversion_estimate_pair_count'),
-        'trial_conversion_rate_actual': ad_precompute.range_list_length_ratio(
-            'converted_user_ids', 'post_trial_user_ids'),
-        'trial_refund_rate_estimated': ad_precompute.range_weighted_mean(
-            'trial_refund_rate_estimated', 'trial_refund_estimate_pair_count'),
-        'trial_refund_rate_actual': ad_precompute.range_list_length_ratio(
-            'trial_refund_user_ids', 'converted_user_ids'),
-        'purchase_refund_rate_estimated': ad_precompute.range_weighted_mean(
-            'purchase_refund_rate_estimated', 'purchase_refund_estimate_pair_count'),
-        'purchase_refund_rate_actual': ad_precompute.range_list_length_ratio(
-            'purchase_refund_user_ids', 'purchase_user_ids'),
-        'profit_usd': adjusted ~ ' - ' ~ spend,
-        'estimated_roas': ad_precompute.safe_divide(adjusted, spend),
-        'trial_accuracy_ratio': ad_precompute.trial_accuracy_ratio(mixpanel_trials, meta_trials),
-        'purchase_accuracy_ratio': ad_precompute.purchase_accuracy_ratio(mixpanel_purchases, meta_purchases),
-        'mixpanel_cost_per_trial': ad_precompute.safe_divide(spend, mixpanel_trials),
-        'mixpanel_cost_per_purchase': ad_precompute.safe_divide(spend, mixpanel_purchases),
-        'meta_cost_per_trial': ad_precompute.safe_divide(spend, meta_trials),
-        'meta_cost_per_purchase': ad_precompute.safe_divide(spend, meta_purchases),
-        'click_to_trial_rate': ad_precompute.safe_divide(
-            mixpanel_trials ~ ' * 100', ad_precompute.range_sum('meta_clicks')),
+        'trial_conversion_rate_estimated': ad_precompute.safe_divide(
+            'trial_conversion_rate_estimated_weighted', 'trial_conversion_estimate_pair_count'),
+        'trial_conversion_rate_actual': ad_precompute.safe_divide(
+            'converted_list_length', 'post_trial_list_length'),
+        'trial_refund_rate_estimated': ad_precompute.safe_divide(
+            'trial_refund_rate_estimated_weighted', 'trial_refund_estimate_pair_count'),
+        'trial_refund_rate_actual': ad_precompute.safe_divide(
+            'trial_refund_list_length', 'converted_list_length'),
+        'purchase_refund_rate_estimated': ad_precompute.safe_divide(
+            'purchase_refund_rate_estimated_weighted', 'purchase_refund_estimate_pair_count'),
+        'purchase_refund_rate_actual': ad_precompute.safe_divide(
+            'purchase_refund_list_length', 'purchase_list_length'),
+        'profit_usd': 'adjusted_estimated_revenue_usd - meta_spend',
+        'estimated_roas': ad_precompute.safe_divide('adjusted_estimated_revenue_usd', 'meta_spend'),
+        'trial_accuracy_ratio': ad_precompute.trial_accuracy_ratio('mixpanel_trial_count', 'meta_trial_count'),
+        'purchase_accuracy_ratio': ad_precompute.purchase_accuracy_ratio(
+            'mixpanel_purchase_count', 'meta_purchase_count'),
+        'mixpanel_cost_per_trial': ad_precompute.safe_divide('meta_spend', 'mixpanel_trial_count'),
+        'mixpanel_cost_per_purchase': ad_precompute.safe_divide('meta_spend', 'mixpanel_purchase_count'),
+        'meta_cost_per_trial': ad_precompute.safe_divide('meta_spend', 'meta_trial_count'),
+        'meta_cost_per_purchase': ad_precompute.safe_divide('meta_spend', 'meta_purchase_count'),
+        'click_to_trial_rate': ad_precompute.safe_divide('mixpanel_trial_count * 100', 'meta_clicks'),
     } -%}
     {%- for name in ad_precompute.range_total_metric_names() %}
-    {% if name in summed -%}
-        {{ ad_precompute.range_sum(name) }}
-    {%- else -%}
-        {{ formulas[name] }}
-    {%- endif %} as {{ name }}{{ ',' if not loop.last }}
+    {{ formulas.get(name, name) }} as {{ name }}{{ ',' if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
 

@@ -339,18 +339,23 @@ function entityRow(row, depth, parentKey) {
   return tr;
 }
 
-async function loadRowSparkline(tr, generation) {
-  const { level, id } = tr.dataset;
+// The 14-day sparklines of a set of rows of one level (one parent): one request.
+async function loadRowSparklines(rows, level, parentId, generation) {
+  if (!rows.length) return;
   try {
-    const data = await api(entityPath(level, id, "sparkline"), {
-      end: state.end, days: ROW_SPARK_DAYS, metrics: SPARK_METRICS.join(","),
+    const data = await api("sparklines", {
+      level, parent_id: parentId, end: state.end, days: ROW_SPARK_DAYS, metrics: SPARK_METRICS.join(","),
     });
     if (generation !== state.generation) return;
-    tr._spark = data;
-    drawRowSparkline(tr);
+    for (const tr of rows) {
+      const series = data.series[tr.dataset.id];
+      tr._spark = series ? { dates: data.dates, series } : null;
+      if (tr._spark) drawRowSparkline(tr);
+      else tr._sparkCell.replaceChildren(el("span", { class: "spark-error", title: "no sparkline" }, "!"));
+    }
   } catch (error) {
     if (generation !== state.generation) return;
-    tr._sparkCell.replaceChildren(el("span", { class: "spark-error", title: error.message }, "!"));
+    for (const tr of rows) tr._sparkCell.replaceChildren(el("span", { class: "spark-error", title: error.message }, "!"));
   }
 }
 
@@ -390,7 +395,7 @@ function moreRow(level, parentId, depth, parentKey, loaded, total, generation) {
           const rows = page.rows.map((row) => entityRow(row, depth, parentKey));
           const last = insertRows(tr.parentNode, tr.previousElementSibling, rows);
           tr.remove();
-          rows.forEach((row) => loadRowSparkline(row, generation));
+          loadRowSparklines(rows, level, parentId, generation);
           if (loaded + page.rows.length < page.total) {
             last.after(moreRow(level, parentId, depth, parentKey, loaded + page.rows.length, page.total, generation));
           }
@@ -411,7 +416,7 @@ async function showLevel(tbody, anchor, level, parentId, depth, parentKey, gener
   }
   const last = insertRows(tbody, anchor, rows);
   if (page.rows.length < page.total) last.after(moreRow(level, parentId, depth, parentKey, page.rows.length, page.total, generation));
-  rows.forEach((tr) => loadRowSparkline(tr, generation));
+  loadRowSparklines(rows, level, parentId, generation);
   // Re-open what was open before a reload.
   await Promise.all(rows.filter((tr) => state.expanded.has(tr.dataset.key)).map((tr) => expandRow(tr, generation)));
   return rows;

@@ -1,0 +1,12 @@
+-- The additive parts of every range total (metric-contract §8) of
+-- entity_country_breakdown, one row per row of the mart (see
+-- entity_daily_range_parts).
+
+select
+    entity_type,
+    entity_id,
+    date,
+    country_code,
+    {{ range_total_parts_columns() }}
+from {{ ref('entity_country_breakdown') }}
+order by entity_type, entity_id, date, country_code

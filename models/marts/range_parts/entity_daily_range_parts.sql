@@ -1,0 +1,13 @@
+-- The additive parts of every range total (metric-contract §8) of
+-- entity_daily_metrics, one row per row of the mart: the summed columns, the
+-- weighted estimates and the list lengths (range_total_parts). The read API
+-- sums these narrow rows instead of re-reading the user lists of every day it
+-- totals (docs/decisions.md, "Read API").
+
+select
+    entity_type,
+    entity_id,
+    date,
+    {{ range_total_parts_columns() }}
+from {{ ref('entity_daily_metrics') }}
+order by entity_type, entity_id, date
