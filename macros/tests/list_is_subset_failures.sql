@@ -44,3 +44,18 @@ where
     )
 
 {% endmacro %}
+
+
+{#- Spark: the lists as arrays; an id of the subset that the superset lacks fails. -#}
+{% macro spark__list_is_subset_failures(model, column_name, superset_column) %}
+
+select *
+from {{ model }}
+where
+    {{ column_name }} is not null
+    and (
+        {{ superset_column }} is null
+        or size(array_except(split({{ column_name }}, ','), split({{ superset_column }}, ','))) > 0
+    )
+
+{% endmacro %}
