@@ -29,25 +29,17 @@ where
 {% endmacro %}
 
 
+{#- Engines with arrays (DuckDB, Spark): both lists split into arrays; a row
+    fails when the subset has an id that the superset lacks. -#}
 {% macro duckdb__list_is_subset_failures(model, column_name, superset_column) %}
-
-select *
-from {{ model }}
-where
-    {{ column_name }} is not null
-    and (
-        {{ superset_column }} is null
-        or not list_has_all(
-            string_split({{ superset_column }}, ','),
-            string_split({{ column_name }}, ',')
-        )
-    )
-
+{{ ad_precompute.array_list_is_subset_failures(model, column_name, superset_column) }}
 {% endmacro %}
 
-
-{#- Spark: the lists as arrays; an id of the subset that the superset lacks fails. -#}
 {% macro spark__list_is_subset_failures(model, column_name, superset_column) %}
+{{ ad_precompute.array_list_is_subset_failures(model, column_name, superset_column) }}
+{% endmacro %}
+
+{% macro array_list_is_subset_failures(model, column_name, superset_column) %}
 
 select *
 from {{ model }}
@@ -55,7 +47,19 @@ where
     {{ column_name }} is not null
     and (
         {{ superset_column }} is null
-        or size(array_except(split({{ column_name }}, ','), split({{ superset_column }}, ','))) > 0
+        or {{ adapter.dispatch('list_has_ids_outside', 'ad_precompute')(column_name, superset_column) }}
     )
 
 {% endmacro %}
+
+{#- TRUE when the comma-separated list `subset` has an id that `superset` lacks. -#}
+{% macro duckdb__list_has_ids_outside(subset, superset) -%}
+    not list_has_all(
+            string_split({{ superset }}, ','),
+            string_split({{ subset }}, ',')
+        )
+{%- endmacro %}
+
+{% macro spark__list_has_ids_outside(subset, superset) -%}
+    size(array_except(split({{ subset }}, ','), split({{ superset }}, ','))) > 0
+{%- endmacro %}
