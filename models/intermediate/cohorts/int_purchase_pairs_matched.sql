@@ -1,9 +1,9 @@
 -- One row per purchase pair (distinct_id, product_id, cohort_date): a user's
 -- `RC Initial purchase` of a product on day D, within the reporting window,
--- matched to its refunds and value estimates (metric-contract §4):
+-- with its value estimates (metric-contract §4; its refunds are matched in
+-- int_cohort_refunds_matched):
 --   * purchased_at:  the earliest initial purchase of that user and product on D
 --   * revenue:       all of that user's initial purchases of the product on D
---   * refunded:      a refund of the same product at or after purchased_at
 
 with
 
@@ -42,24 +42,6 @@ purchase_pairs as (
 
 ),
 
-refunds_matched as (
-
-    select
-        purchase_pairs.distinct_id,
-        purchase_pairs.product_id,
-        purchase_pairs.cohort_date,
-        sum(abs(events.revenue_usd)) as refund_usd
-    from purchase_pairs
-    inner join events
-        on
-            purchase_pairs.distinct_id = events.distinct_id
-            and purchase_pairs.product_id = events.product_id
-            and purchase_pairs.purchased_at <= events.event_time
-    where events.is_refund
-    group by purchase_pairs.distinct_id, purchase_pairs.product_id, purchase_pairs.cohort_date
-
-),
-
 final as (
 
     select
@@ -77,17 +59,8 @@ final as (
         product_metrics.current_value_usd,
 
         -- flags
-        refunds_matched.distinct_id is not null as is_refunded,
-        product_metrics.distinct_id is not null as has_product_metrics,
-
-        -- money
-        coalesce(refunds_matched.refund_usd, 0) as refund_usd
+        product_metrics.distinct_id is not null as has_product_metrics
     from purchase_pairs
-    left join refunds_matched
-        on
-            purchase_pairs.distinct_id = refunds_matched.distinct_id
-            and purchase_pairs.product_id = refunds_matched.product_id
-            and purchase_pairs.cohort_date = refunds_matched.cohort_date
     left join product_metrics
         on
             purchase_pairs.distinct_id = product_metrics.distinct_id

@@ -1,12 +1,11 @@
 -- One row per trial pair (distinct_id, product_id, cohort_date): a user's
 -- `RC Trial started` for a product on day D, within the reporting window,
--- matched to its conversion, refund and value estimates (metric-contract §4):
+-- matched to its conversion and value estimates (metric-contract §4; its
+-- refunds are matched in int_cohort_refunds_matched):
 --   * started_at:   the earliest trial start of that user and product on D
 --   * post-trial:   D <= as_of_date - trial_days
 --   * converted:    post-trial, and an `RC Trial converted` of the same
 --                   product at or after started_at
---   * refunded:     converted, and a refund of the same product at or after
---                   the first matching conversion
 
 with
 
@@ -75,24 +74,6 @@ conversions_matched as (
 
 ),
 
-refunds_matched as (
-
-    select
-        conversions_matched.distinct_id,
-        conversions_matched.product_id,
-        conversions_matched.cohort_date,
-        sum(abs(events.revenue_usd)) as refund_usd
-    from conversions_matched
-    inner join events
-        on
-            conversions_matched.distinct_id = events.distinct_id
-            and conversions_matched.product_id = events.product_id
-            and conversions_matched.first_converted_at <= events.event_time
-    where events.is_refund
-    group by conversions_matched.distinct_id, conversions_matched.product_id, conversions_matched.cohort_date
-
-),
-
 final as (
 
     select
@@ -113,23 +94,16 @@ final as (
 
         -- flags
         conversions_matched.distinct_id is not null as is_converted,
-        refunds_matched.distinct_id is not null as is_refunded,
         product_metrics.distinct_id is not null as has_product_metrics,
 
         -- money
-        coalesce(conversions_matched.conversion_revenue_usd, 0) as conversion_revenue_usd,
-        coalesce(refunds_matched.refund_usd, 0) as refund_usd
+        coalesce(conversions_matched.conversion_revenue_usd, 0) as conversion_revenue_usd
     from post_trial_flagged
     left join conversions_matched
         on
             post_trial_flagged.distinct_id = conversions_matched.distinct_id
             and post_trial_flagged.product_id = conversions_matched.product_id
             and post_trial_flagged.cohort_date = conversions_matched.cohort_date
-    left join refunds_matched
-        on
-            post_trial_flagged.distinct_id = refunds_matched.distinct_id
-            and post_trial_flagged.product_id = refunds_matched.product_id
-            and post_trial_flagged.cohort_date = refunds_matched.cohort_date
     left join product_metrics
         on
             post_trial_flagged.distinct_id = product_metrics.distinct_id

@@ -1,6 +1,8 @@
--- Every source row of ad_performance_daily, cast and renamed, with the reason
--- it is rejected (NULL when it is kept). stg_ keeps the kept rows; the rejects
--- model keeps the others. Exact duplicates count once (metric-contract §2).
+-- Every source row of ad_performance_daily, cast and renamed (the columns, types
+-- and names of the sources YAML), with the reason it is rejected (NULL when it
+-- is kept). stg_ keeps the kept rows; the rejects model keeps the others. Exact
+-- duplicates count once (metric-contract §2).
+{%- set columns = staged_columns('meta_ads', 'ad_performance_daily') %}
 
 with
 
@@ -12,18 +14,7 @@ source as (
 
 renamed as (
 
-    select
-        -- keys
-        cast(ad_id as {{ dbt.type_string() }}) as ad_id,
-        cast(date as date) as report_date,
-
-        -- measures
-        cast(spend as {{ type_double() }}) as spend_usd,
-        cast(impressions as {{ dbt.type_bigint() }}) as impressions,
-        cast(clicks as {{ dbt.type_bigint() }}) as clicks,
-        cast(meta_trials as {{ dbt.type_bigint() }}) as meta_trials,
-        cast(meta_purchases as {{ dbt.type_bigint() }}) as meta_purchases
-
+    select {{ stage_source_columns('meta_ads', 'ad_performance_daily') }}
     from source
 
 ),
@@ -33,8 +24,7 @@ numbered as (
     select
         *,
         row_number() over (
-            partition by
-                ad_id, report_date, spend_usd, impressions, clicks, meta_trials, meta_purchases
+            partition by {{ columns | join(',\n                ') }}
             order by ad_id
         ) as copy_number
     from renamed
@@ -44,13 +34,7 @@ numbered as (
 flagged as (
 
     select
-        ad_id,
-        report_date,
-        spend_usd,
-        impressions,
-        clicks,
-        meta_trials,
-        meta_purchases,
+        {{ columns | join(',\n        ') }},
         {{ meta_row_reject_reason() }} as reject_reason
     from numbered
 

@@ -1,5 +1,6 @@
 -- Every source row of ad_performance_daily_country, cast and renamed, with the
 -- reason it is rejected (NULL when kept). Same rules as the daily table.
+{%- set columns = staged_columns('meta_ads', 'ad_performance_daily_country') %}
 
 with
 
@@ -11,19 +12,7 @@ source as (
 
 renamed as (
 
-    select
-        -- keys
-        cast(ad_id as {{ dbt.type_string() }}) as ad_id,
-        cast(date as date) as report_date,
-        cast(country as {{ dbt.type_string() }}) as meta_country,
-
-        -- measures
-        cast(spend as {{ type_double() }}) as spend_usd,
-        cast(impressions as {{ dbt.type_bigint() }}) as impressions,
-        cast(clicks as {{ dbt.type_bigint() }}) as clicks,
-        cast(meta_trials as {{ dbt.type_bigint() }}) as meta_trials,
-        cast(meta_purchases as {{ dbt.type_bigint() }}) as meta_purchases
-
+    select {{ stage_source_columns('meta_ads', 'ad_performance_daily_country') }}
     from source
 
 ),
@@ -33,9 +22,7 @@ numbered as (
     select
         *,
         row_number() over (
-            partition by
-                ad_id, report_date, meta_country,
-                spend_usd, impressions, clicks, meta_trials, meta_purchases
+            partition by {{ columns | join(',\n                ') }}
             order by ad_id
         ) as copy_number
     from renamed
@@ -45,14 +32,7 @@ numbered as (
 flagged as (
 
     select
-        ad_id,
-        report_date,
-        meta_country,
-        spend_usd,
-        impressions,
-        clicks,
-        meta_trials,
-        meta_purchases,
+        {{ columns | join(',\n        ') }},
         {{ meta_row_reject_reason() }} as reject_reason
     from numbered
 

@@ -1,5 +1,6 @@
 -- Every source row of id_hierarchy_mapping, cast, with the reason it is
 -- rejected (NULL when kept). Empty parent ids are read as NULL.
+{%- set columns = staged_columns('meta_ads', 'id_hierarchy_mapping') %}
 
 with
 
@@ -11,10 +12,7 @@ source as (
 
 renamed as (
 
-    select
-        cast(ad_id as {{ dbt.type_string() }}) as ad_id,
-        nullif(cast(adset_id as {{ dbt.type_string() }}), '') as adset_id,
-        nullif(cast(campaign_id as {{ dbt.type_string() }}), '') as campaign_id
+    select {{ stage_source_columns('meta_ads', 'id_hierarchy_mapping') }}
     from source
 
 ),
@@ -24,7 +22,7 @@ numbered as (
     select
         *,
         row_number() over (
-            partition by ad_id, adset_id, campaign_id
+            partition by {{ columns | join(',\n                ') }}
             order by ad_id
         ) as copy_number
     from renamed
@@ -34,9 +32,7 @@ numbered as (
 flagged as (
 
     select
-        ad_id,
-        adset_id,
-        campaign_id,
+        {{ columns | join(',\n        ') }},
         case
             when ad_id is null or ad_id = '' then 'null_key'
             when copy_number > 1 then 'exact_duplicate'

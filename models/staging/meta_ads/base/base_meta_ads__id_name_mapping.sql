@@ -4,6 +4,7 @@
 -- entity_type other than campaign / adset / ad, every row of an entity that
 -- has two different names (`conflicting_canonical_name`), exact copies.
 -- An empty canonical_name reads as NULL: the entity is then named by its id.
+{%- set columns = staged_columns('meta_ads', 'id_name_mapping') %}
 
 with
 
@@ -15,13 +16,7 @@ source as (
 
 renamed as (
 
-    select
-        -- keys
-        cast(entity_type as {{ dbt.type_string() }}) as entity_type,
-        cast(entity_id as {{ dbt.type_string() }}) as entity_id,
-
-        -- name
-        nullif(cast(canonical_name as {{ dbt.type_string() }}), '') as canonical_name
+    select {{ stage_source_columns('meta_ads', 'id_name_mapping') }}
     from source
 
 ),
@@ -31,7 +26,7 @@ numbered as (
     select
         *,
         row_number() over (
-            partition by entity_type, entity_id, canonical_name
+            partition by {{ columns | join(',\n                ') }}
             order by entity_id
         ) as copy_number
     from renamed
@@ -53,9 +48,7 @@ names_counted as (
 flagged as (
 
     select
-        entity_type,
-        entity_id,
-        canonical_name,
+        {{ columns | join(',\n        ') }},
         case
             when entity_type is null or entity_type = '' or entity_id is null or entity_id = '' then 'null_key'
             when entity_type not in ('campaign', 'adset', 'ad') then 'unknown_entity_type'

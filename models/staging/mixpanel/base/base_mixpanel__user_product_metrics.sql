@@ -3,6 +3,7 @@
 -- product_id, a rate that is non-finite or outside [0, 1], a current_value that
 -- is non-finite or negative. A rejected row's pair has no metrics row. A NULL
 -- rate or value is kept (a NULL rate is skipped by its mean, docs/decisions.md D13).
+{%- set columns = staged_columns('mixpanel', 'user_product_metrics') %}
 
 with
 
@@ -14,17 +15,7 @@ source as (
 
 renamed as (
 
-    select
-        -- keys
-        cast(distinct_id as {{ dbt.type_string() }}) as distinct_id,
-        cast(product_id as {{ dbt.type_string() }}) as product_id,
-
-        -- estimates
-        cast(trial_conversion_rate as {{ type_double() }}) as trial_conversion_rate,
-        cast(trial_converted_to_refund_rate as {{ type_double() }}) as trial_converted_to_refund_rate,
-        cast(initial_purchase_to_refund_rate as {{ type_double() }}) as initial_purchase_to_refund_rate,
-        cast(current_value as {{ type_double() }}) as current_value_usd
-
+    select {{ stage_source_columns('mixpanel', 'user_product_metrics') }}
     from source
 
 ),
@@ -34,9 +25,7 @@ numbered as (
     select
         *,
         row_number() over (
-            partition by
-                distinct_id, product_id, trial_conversion_rate, trial_converted_to_refund_rate,
-                initial_purchase_to_refund_rate, current_value_usd
+            partition by {{ columns | join(',\n                ') }}
             order by distinct_id
         ) as copy_number
     from renamed
@@ -46,12 +35,7 @@ numbered as (
 flagged as (
 
     select
-        distinct_id,
-        product_id,
-        trial_conversion_rate,
-        trial_converted_to_refund_rate,
-        initial_purchase_to_refund_rate,
-        current_value_usd,
+        {{ columns | join(',\n        ') }},
         coalesce(
             {{ distinct_id_reject_reason('distinct_id') }},
             case
