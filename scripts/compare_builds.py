@@ -112,6 +112,7 @@ def compare(base_file: Path, head_file: Path, dropped: set[str]) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base", default="main", help="git revision or project directory (default: main)")
+    parser.add_argument("--head", type=Path, default=PROJECT_DIR, help="project directory (default: this one)")
     parser.add_argument("--raw-dir", type=Path, default=PROJECT_DIR / "data" / "sample")
     parser.add_argument("--vars", default="{}", help="extra dbt vars, JSON")
     parser.add_argument("--work", type=Path, help="folder for the two builds (default: a temporary one)")
@@ -125,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     raw_dir = args.raw_dir.resolve()
     if not (args.reuse_base and (work / "base.duckdb").is_file()):
         build(checkout(args.base, work), work / "base.duckdb", raw_dir, dbt_vars)
-    build(PROJECT_DIR, work / "head.duckdb", raw_dir, dbt_vars)
+    build(args.head.resolve(), work / "head.duckdb", raw_dir, dbt_vars)
     same = compare(work / "base.duckdb", work / "head.duckdb", set(args.dropped))
     print("every published table is the same" if same else "the builds DIFFER")
     return 0 if same else 1

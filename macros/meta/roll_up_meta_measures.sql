@@ -1,13 +1,3 @@
-{#-
-    Rolls Meta measures, reported per ad, up to every level (metric-contract
-    §3): the ad itself, and its adset and campaign through id_hierarchy_mapping.
-    An ad missing from the mapping only has ad-level rows. Meta measures are
-    the only metrics that are ever summed across levels.
-
-    `performance` must have ad_id, report_date, the five measures,
-    unmapped_country_rows and the `extra_grain` columns. Emits CTEs; the caller
-    selects from `meta_rolled_up`.
--#}
 {% macro roll_up_meta_measures(performance, hierarchy, extra_grain=[]) -%}
 {%- set measures = ['spend_usd', 'impressions', 'clicks', 'meta_trials', 'meta_purchases', 'unmapped_country_rows'] -%}
 {%- set extra = (', ' ~ extra_grain | join(', ')) if extra_grain else '' -%}

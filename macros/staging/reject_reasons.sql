@@ -1,8 +1,10 @@
-{#- Why a Meta performance row cannot be used (metric-contract §2), or NULL
-    when it can: a NULL key, a non-finite spend (NaN, ±Infinity; the four
-    counts are BIGINT, always finite), any negative measure, or an exact copy
-    of an earlier row (`copy_number` > 1 over all columns). A NULL measure is
-    kept: it sums as nothing, i.e. counts as 0. Shared by both Meta tables. -#}
+{% macro distinct_id_reject_reason(distinct_id) -%}
+    case
+        when {{ distinct_id }} is null then 'null_distinct_id'
+        when {{ distinct_id }} = '' then 'empty_distinct_id'
+        when {{ distinct_id }} like '%,%' then 'comma_in_distinct_id'
+    end
+{%- endmacro %}
 {% macro meta_row_reject_reason(copy_number='copy_number') -%}
     case
         when ad_id is null or ad_id = '' or report_date is null then 'null_key'
