@@ -43,20 +43,12 @@ import sys
 import time
 from pathlib import Path
 
-BENCH_DIR = Path(__file__).resolve().parent
-PROJECT_DIR = BENCH_DIR.parent
-if str(PROJECT_DIR) not in sys.path:
-    sys.path.insert(0, str(PROJECT_DIR))
+from bench_common import (
+    BENCH_DIR, MARTS, PROJECT_DIR, file_size, fmt_bytes, fmt_s, loadavg, md_table, median, relative, venv_bin,
+    write_report,
+)
+import bench_common as common
 
-from bench_common import load_sibling  # noqa: E402 - after the path set-up
-
-
-
-bench_build = load_sibling("build.py")  # data set cache, machine info, run_child / run_build, fmt helpers
-fmt_bytes, fmt_s, median, md_table = bench_build.fmt_bytes, bench_build.fmt_s, bench_build.median, bench_build.md_table
-file_size, loadavg = bench_build.file_size, bench_build.loadavg
-
-MARTS = bench_build.MARTS  # entity_daily_metrics, entity_country_breakdown
 PUBLISHED_NAME = "dash.duckdb"
 READER_QUERIES = 20
 # run report timing keys, in the order the phases run
@@ -101,7 +93,7 @@ def run_precompute(args, cache_dir: Path, runs_dir: Path, i: int, venv_bin: Path
         cmd += ["--gate-cases", str(args.gate_cases)]
     print(f"[run {i}] {' '.join(cmd)}", flush=True)
     log = run_dir / "precompute_run.log"
-    res = bench_build.run_child(cmd, env, log, sample=True)
+    res = common.run_child(cmd, env, log, sample=True)
     res["cmd"] = cmd
     res["run_dir"] = run_dir
     reports = sorted((run_dir / "target" / "runs").glob("*/run_report.json"))
@@ -159,7 +151,7 @@ def inspect_release(published: Path) -> dict:
     real = published.resolve()
     out = {"published": str(published), "release_file": str(real), "bytes": file_size(real),
            "wal_bytes": file_size(Path(str(real) + ".wal")), "tables": {}}
-    con = bench_build.quiet_connect(str(published), read_only=True)
+    con = common.quiet_connect(str(published), read_only=True)
     try:
         block = con.execute("select block_size from pragma_database_size()").fetchone()[0]
         out["block_size"] = block
@@ -410,24 +402,15 @@ def main(argv=None) -> int:
                    help="keep the baseline's <cache>/warehouse.duckdb (queries.py reuses it)")
     args = p.parse_args(argv)
 
-    def rel(x: str) -> str:
-        try:
-            return os.path.relpath(x, PROJECT_DIR) if Path(x).is_absolute() else x
-        except ValueError:
-            return x
-
-    args.command_line = " ".join([rel(sys.executable), rel(str(Path(__file__).resolve()))]
+    args.command_line = " ".join([relative(sys.executable), relative(Path(__file__).resolve())]
                                  + (argv if argv is not None else sys.argv[1:]))
     repeats = args.repeats or (2 if args.scale == "year" else 3)
     args.cache_dir = (args.cache_dir or BENCH_DIR / ".cache" / f"{args.scale}_seed{args.seed}").resolve()
     cache_dir = args.cache_dir
     output = args.output or BENCH_DIR / "results" / f"release_{args.scale}.md"
-    venv_bin = Path(sys.executable).parent
-    if not (venv_bin / "precompute").exists():
-        venv_bin = PROJECT_DIR / ".venv" / "bin"
-    for tool in ("dbt", "precompute"):
-        if not (venv_bin / tool).exists():
-            raise SystemExit(f"{tool} not found in {venv_bin} (run `make install`)")
+    bin_dir = venv_bin()
+    if not (bin_dir / "precompute").exists():
+        raise SystemExit(f"precompute not found in {bin_dir} (run `make install`)")
 
     t_start = time.perf_counter()
     try:  # what `precompute run` uses without --gate-cases (recorded in the report)
@@ -435,8 +418,8 @@ def main(argv=None) -> int:
         args.default_gate_cases = precompute_cli.build_parser().parse_args(["run"]).gate_cases
     except Exception as exc:  # noqa: BLE001 - only for the report
         args.default_gate_cases = f"unknown ({type(exc).__name__})"
-    machine = bench_build.machine_info(venv_bin)
-    data = bench_build.ensure_dataset(cache_dir, args.scale, args.seed, args.regenerate)
+    machine = common.machine_info(bin_dir)
+    data = common.ensure_dataset(cache_dir, args.scale, args.seed, args.regenerate)
     runs_dir = cache_dir / "release_runs"
     runs_dir.mkdir(parents=True, exist_ok=True)
     published = cache_dir / "published" / PUBLISHED_NAME
@@ -445,34 +428,28 @@ def main(argv=None) -> int:
     load_before = loadavg()
     baselines, runs = [], []
     for i in range(1, repeats + 1):
-        b = bench_build.run_build(args, cache_dir, runs_dir, i, venv_bin)
+        b = common.run_build(args, cache_dir, runs_dir, i, bin_dir)
         b["wh_bytes"] = file_size(b["db"])
         b["wh_wal_bytes"] = file_size(Path(str(b["db"]) + ".wal"))
         baselines.append(b)
-        runs.append(run_precompute(args, cache_dir, runs_dir, i, venv_bin, published))
+        runs.append(run_precompute(args, cache_dir, runs_dir, i, bin_dir, published))
     load_after = loadavg()
 
     rel_info = inspect_release(published)
     reader = reader_timing(published, READER_QUERIES, seed=0)
     if not args.keep_warehouse:
-        bench_build.rm_db(baselines[-1]["db"])
+        common.rm_db(baselines[-1]["db"])
     elapsed = time.perf_counter() - t_start
 
     text = report(args, machine, data, baselines, runs, rel_info, reader, load_before, load_after, elapsed)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text + "\n")
     drop = ("samples", "nodes", "report")
-    raw = {
+    write_report(output, text, runs_dir / "last_results.json", {
         "machine": machine, "data": data, "command_line": args.command_line,
         "baselines": [{k: v for k, v in b.items() if k not in drop} for b in baselines],
         "runs": [{k: v for k, v in r.items() if k not in drop} for r in runs],
         "release": rel_info, "reader": reader,
         "load_before": load_before, "load_after": load_after,
-    }
-    (runs_dir / "last_results.json").write_text(json.dumps(raw, indent=2, default=str) + "\n")
-    print()
-    print(text)
-    print(f"\n[report] written to {output}", flush=True)
+    })
     return 0
 
 

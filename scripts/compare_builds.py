@@ -31,10 +31,8 @@ from pathlib import Path
 import duckdb
 import yaml
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT_DIR))
-
-from python_hooks.release import PUBLISHED_TABLES  # noqa: E402 - after the path set-up
+from python_hooks.project import PROJECT_DIR
+from python_hooks.release import PUBLISHED_TABLES
 
 RUN_DEPENDENT_COLUMNS = {"computed_at"}
 
