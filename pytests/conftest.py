@@ -14,7 +14,8 @@ import pytest
 
 import tiny_dataset
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
+from python_hooks.project import PROJECT_DIR, SAMPLE_DIR  # noqa: F401 - SAMPLE_DIR for the tests
+
 DBT = Path(sys.executable).with_name("dbt")
 
 
@@ -41,21 +42,43 @@ def tiny_vars(raw_dir: Path, **extra: str) -> str:
     return json.dumps(values)
 
 
-@pytest.fixture(scope="session")
-def tiny_build(tmp_path_factory) -> dict:
-    """The tiny data set built once with `dbt build` (models and every test)."""
-    root = tmp_path_factory.mktemp("tiny_build")
-    raw_dir = tiny_dataset.write(root / "raw")
+def _build(root: Path, overrides: dict[str, str] | None = None) -> dict:
+    raw_dir = tiny_dataset.write(root / "raw", overrides=overrides)
     warehouse = root / "warehouse.duckdb"
     run_dbt(["build", "--vars", tiny_vars(raw_dir)], duckdb_path=warehouse, target_path=root / "target")
     return {"root": root, "raw_dir": raw_dir, "warehouse": warehouse}
 
 
 @pytest.fixture(scope="session")
-def tiny_con(tiny_build):
-    con = duckdb.connect(str(tiny_build["warehouse"]), read_only=True)
+def tiny_build(tmp_path_factory) -> dict:
+    """The tiny data set built once with `dbt build` (models and every test)."""
+    return _build(tmp_path_factory.mktemp("tiny_build"))
+
+
+@pytest.fixture(scope="session")
+def edges_build(tmp_path_factory) -> dict:
+    """The tiny data set with every edge case (tiny_dataset.EDGES), built once. The
+    machine's zone is Asia/Tokyo (UTC+9): a TIMESTAMPTZ read in the session's local
+    zone would move late-evening events to the next day."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TZ", "Asia/Tokyo")
+        return _build(tmp_path_factory.mktemp("edges_build"), tiny_dataset.EDGES)
+
+
+def _read_only(build: dict):
+    con = duckdb.connect(str(build["warehouse"]), read_only=True)
     yield con
     con.close()
+
+
+@pytest.fixture(scope="session")
+def tiny_con(tiny_build):
+    yield from _read_only(tiny_build)
+
+
+@pytest.fixture(scope="session")
+def edges_con(edges_build):
+    yield from _read_only(edges_build)
 
 
 def fetch_dicts(con, sql: str, params: list | None = None) -> list[dict]:
@@ -67,7 +90,6 @@ def fetch_dicts(con, sql: str, params: list | None = None) -> list[dict]:
 # --------------------------------------------------------------------------- the precompute CLI
 
 CONSOLE_SCRIPT = PROJECT_DIR / ".venv" / "bin" / "precompute"
-SAMPLE_DIR = PROJECT_DIR / "data" / "sample"
 
 
 def precompute_command() -> list[str]:

@@ -10,14 +10,13 @@ import duckdb
 import pytest
 
 from python_hooks import generate as gen
-from python_hooks.project import source_tables
+from python_hooks.project import SAMPLE_DIR, source_tables
 
 TABLES = gen.TABLES
 START = date(2025, 1, 1)
 DAYS = gen.SCALES["small"]["days"]
 D0 = START + timedelta(days=2)
 LAST = START + timedelta(days=DAYS - 1)
-SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "sample"
 
 MEASURES = ["impressions", "clicks", "meta_trials", "meta_purchases"]
 
