@@ -1,42 +1,10 @@
 -- Every source row of user_product_metrics, cast, with the reason it is
 -- rejected (NULL when kept; metric-contract §2): an unusable distinct_id, no
 -- product_id, a rate that is non-finite or outside [0, 1], a current_value that
--- is non-finite or negative. A rejected row's pair has no metrics row. A NULL
--- rate or value is kept (a NULL rate is skipped by its mean, docs/decisions.md D13).
-{%- set columns = staged_columns('mixpanel', 'user_product_metrics') %}
-
-with
-
-source as (
-
-    select * from {{ source('mixpanel', 'user_product_metrics') }}
-
-),
-
-renamed as (
-
-    select {{ stage_source_columns('mixpanel', 'user_product_metrics') }}
-    from source
-
-),
-
-numbered as (
-
-    select
-        *,
-        row_number() over (
-            partition by {{ columns | join(',\n                ') }}
-            order by distinct_id
-        ) as copy_number
-    from renamed
-
-),
-
-flagged as (
-
-    select
-        {{ columns | join(',\n        ') }},
-        coalesce(
+-- is non-finite or negative, an exact copy. A rejected row's pair has no metrics
+-- row. A NULL rate or value is kept (a NULL rate is skipped by its mean, D13).
+{%- set reject_reason %}
+coalesce(
             {{ distinct_id_reject_reason('distinct_id') }},
             case
                 when product_id is null or product_id = '' then 'null_product_id'
@@ -54,9 +22,11 @@ flagged as (
                 when current_value_usd < 0 then 'negative_current_value'
                 when copy_number > 1 then 'exact_duplicate'
             end
-        ) as reject_reason
-    from numbered
+        )
+{%- endset %}
 
-)
+with
+
+{{ flag_source_rows('mixpanel', 'user_product_metrics', reject_reason, copy_order_by='distinct_id') }}
 
 select * from flagged
