@@ -7,7 +7,12 @@ import os
 import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import pytest
@@ -111,3 +116,29 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextmanager
+def serving(warehouse: Path, work: Path) -> Iterator[tuple[str, dict]]:
+    """`precompute serve` over ``warehouse`` (its log in work/serve.log), once its health
+    answers 200: yields (base URL, the health answer); stops the server on exit."""
+    port = free_port()
+    log = (work / "serve.log").open("w")  # a file, not a pipe: an unread pipe would block the server
+    server = subprocess.Popen([*precompute_command(), "serve", "--warehouse", str(warehouse), "--port", str(port)],
+                              cwd=work, env=precompute_env(work), stdout=log, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline, health = time.monotonic() + 60, None
+        while health is None:
+            try:
+                with urllib.request.urlopen(f"{base}/api/health", timeout=10) as response:
+                    health = json.loads(response.read())
+            except (urllib.error.URLError, ConnectionError):
+                assert server.poll() is None, (work / "serve.log").read_text()[-3000:]
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.2)
+        yield base, health
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()

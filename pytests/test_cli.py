@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 import re
 import subprocess
 import sys
@@ -58,19 +57,7 @@ PROGRESS_LINE = re.compile(r"^\[\s*(\d+)/(\d+)\] (OK|PASS)\s+(model|test|seed|un
                            re.MULTILINE)
 
 EXPECTED_ROWS = {"entity_daily_metrics": 100, "entity_country_breakdown": 16, "int_source_rows_rejected": 11}
-EXPECTED_REJECTS = {
-    ("ad_performance_daily", "exact_duplicate"): 1,
-    ("ad_performance_daily", "negative_measure"): 1,
-    ("ad_performance_daily", "outside_reporting_window"): 1,
-    ("ad_performance_daily_country", "exact_duplicate"): 1,
-    ("id_hierarchy_mapping", "exact_duplicate"): 1,
-    ("mixpanel_user", "comma_in_distinct_id"): 1,
-    ("mixpanel_user", "null_distinct_id"): 1,
-    ("mixpanel_event", "duplicate_delivery"): 1,
-    ("mixpanel_event", "comma_in_distinct_id"): 1,
-    ("mixpanel_event", "null_distinct_id"): 1,
-    ("mixpanel_event", "after_as_of_date"): 1,
-}
+EXPECTED_REJECTS = tiny_dataset.REJECTS
 
 
 def precompute(work: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -117,8 +104,7 @@ def test_run_succeeds_with_progress_and_report(tiny_run):
     assert rejects == EXPECTED_REJECTS
     assert report["window"] == {"start_date": "2025-01-01", "as_of_date": "2025-01-10", "trial_days": 7,
                                 "last_post_trial_cohort_date": "2025-01-03", "window_days": 10,
-                                "first_source_date": "2024-12-31", "last_source_date": "2025-01-12",
-                                "raw_data_dir": str(work / "raw")}
+                                "first_source_date": "2024-12-31", "last_source_date": "2025-01-12"}
     assert {lvl: v["entities"] for lvl, v in report["entities"].items()} == {"campaign": 3, "adset": 2, "ad": 5}
     for table in ("entity_daily_metrics", "entity_country_breakdown"):
         dist = report["data_quality_score"][table]

@@ -132,6 +132,21 @@ TABLES: dict[str, str] = {
 }
 
 
+# Every rejected row of TABLES, by (source table, reason) (int_source_rows_rejected).
+REJECTS = {
+    ("ad_performance_daily", "exact_duplicate"): 1,
+    ("ad_performance_daily", "negative_measure"): 1,            # a2 -1.00
+    ("ad_performance_daily", "outside_reporting_window"): 1,    # the 2025-01-12 row
+    ("ad_performance_daily_country", "exact_duplicate"): 1,
+    ("id_hierarchy_mapping", "exact_duplicate"): 1,
+    ("mixpanel_user", "comma_in_distinct_id"): 1,
+    ("mixpanel_user", "null_distinct_id"): 1,
+    ("mixpanel_event", "comma_in_distinct_id"): 1,
+    ("mixpanel_event", "null_distinct_id"): 1,
+    ("mixpanel_event", "duplicate_delivery"): 1,                # u1's e01
+    ("mixpanel_event", "after_as_of_date"): 1,                  # u1's e05
+}
+
 ACC_USERS = "select 'acc_' || lpad(cast(i as varchar), 3, '0') as distinct_id, i from range(100) as t(i)"
 
 EDGES: dict[str, str] = {

@@ -48,7 +48,7 @@ from typing import Any
 import duckdb
 import jinja2
 
-from python_hooks.project import COUNTRY_MAPPING_CSV, LEVELS, source_tables
+from python_hooks.project import COUNTRY_MAPPING_CSV, LEVELS, mart_columns, source_tables
 
 __all__ = ["OnDemandMetrics", "METRIC_COLUMNS", "LEVELS"]
 
@@ -56,36 +56,14 @@ DEFAULT_COUNTRY_MAPPING_CSV = COUNTRY_MAPPING_CSV
 SQL = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).with_name("on_demand_sql")),
                          undefined=jinja2.StrictUndefined)
 
-# Columns of entity_daily_metrics, in the spec's order, without computed_at and
-# data_quality_score.
-METRIC_COLUMNS: tuple[str, ...] = (
-    "entity_type", "entity_id", "date",
-    "meta_spend", "meta_impressions", "meta_clicks", "meta_trial_count", "meta_purchase_count",
-    "mixpanel_trial_count", "mixpanel_purchase_count",
-    "trial_user_ids", "post_trial_user_ids", "converted_user_ids", "trial_refund_user_ids",
-    "purchase_user_ids", "purchase_refund_user_ids",
-    "trial_conversion_rate_estimated", "trial_conversion_rate_actual",
-    "trial_refund_rate_estimated", "trial_refund_rate_actual",
-    "purchase_refund_rate_estimated", "purchase_refund_rate_actual",
-    "trial_conversion_estimate_pair_count", "trial_refund_estimate_pair_count",
-    "purchase_refund_estimate_pair_count",
-    "actual_revenue_usd", "actual_refunds_usd", "net_actual_revenue_usd",
-    "estimated_revenue_usd", "adjusted_estimated_revenue_usd",
-    "profit_usd", "estimated_roas", "trial_accuracy_ratio", "purchase_accuracy_ratio",
-    "mixpanel_cost_per_trial", "mixpanel_cost_per_purchase",
-    "meta_cost_per_trial", "meta_cost_per_purchase", "click_to_trial_rate",
-)
-
-# Contract §8: the columns a range total sums (counts, Meta measures, money other
-# than the costs). Everything else of a range total is a ratio of these sums.
-_SUM_KEYS = (
-    "meta_spend", "meta_impressions", "meta_clicks", "meta_trial_count", "meta_purchase_count",
-    "mixpanel_trial_count", "mixpanel_purchase_count",
-    "trial_conversion_estimate_pair_count", "trial_refund_estimate_pair_count",
-    "purchase_refund_estimate_pair_count",
-    "actual_revenue_usd", "actual_refunds_usd", "net_actual_revenue_usd",
-    "estimated_revenue_usd", "adjusted_estimated_revenue_usd",
-)
+# Columns of entity_daily_metrics (the marts' YAML), in the spec's order, without
+# computed_at and data_quality_score, which this path does not compute.
+METRIC_COLUMNS: tuple[str, ...] = tuple(
+    c for c in mart_columns("entity_daily_metrics") if c not in ("computed_at", "data_quality_score"))
+# Contract §8: a range total sums the counts, the Meta measures and the money other
+# than the costs (profit is recomputed); everything else is a ratio of these sums.
+_SUM_KEYS = tuple(c for c in METRIC_COLUMNS[3:] if c != "profit_usd" and (
+    c.endswith(("_count", "_usd")) or c in ("meta_spend", "meta_impressions", "meta_clicks")))
 # Range totals of list lengths (§8 "list lengths"), by the list they count.
 _LIST_COUNT_KEYS = {
     "post_trial_user_count": "post_trial_user_ids",
@@ -245,14 +223,8 @@ class OnDemandMetrics:
         if entity_type not in LEVELS:
             raise ValueError(f"entity_type must be one of {LEVELS}, got {entity_type!r}")
 
-    def daily_metrics(
-        self,
-        entity_type: str,
-        entity_id: str,
-        start: Any,
-        end: Any,
-        country: str | None = None,
-    ) -> list[dict[str, Any] | None]:
+    def daily_metrics(self, entity_type: str, entity_id: str, start: Any, end: Any,
+                      country: str | None = None) -> list[dict[str, Any] | None]:
         """One dict per day of [start, end] clipped to [start_date, as_of_date].
 
         Overall (``country=None``): every day has a row. For a country: the
@@ -337,14 +309,8 @@ class OnDemandMetrics:
             out.append(rec)
         return out
 
-    def range_totals(
-        self,
-        entity_type: str,
-        entity_id: str,
-        start: Any,
-        end: Any,
-        country: str | None = None,
-    ) -> dict[str, Any]:
+    def range_totals(self, entity_type: str, entity_id: str, start: Any, end: Any,
+                     country: str | None = None) -> dict[str, Any]:
         """Dashboard totals over [start, end] (contract §8), from the daily rows only.
 
         Counts, Meta measures, pair counts and money (not the costs) are sums of the

@@ -1,7 +1,62 @@
-{% macro roll_up_meta_measures(performance, hierarchy, extra_grain=[]) -%}
+{% macro roll_up_meta_measures(performance_model, by_country=false) -%}
 {%- set measures = ['spend_usd', 'impressions', 'clicks', 'meta_trials', 'meta_purchases', 'unmapped_country_rows'] -%}
+{%- set extra_grain = ['country_code'] if by_country else [] -%}
 {%- set extra = (', ' ~ extra_grain | join(', ')) if extra_grain else '' -%}
 {%- set carried = ['report_date'] + extra_grain + measures -%}
+{%- set performance, hierarchy = 'windowed', 'ad_hierarchy' -%}
+
+meta_performance as (
+
+    select * from {{ ref(performance_model) }}
+
+),
+
+ad_hierarchy as (
+
+    select * from {{ ref('stg_meta_ads__id_hierarchy_mapping') }}
+
+),
+{%- if by_country %}
+
+country_mapping as (
+
+    select * from {{ ref('breakdown_mapping_country') }}
+
+),
+{%- endif %}
+
+reporting_window as (
+
+    select * from {{ ref('int_reporting_window_resolved') }}
+
+),
+
+-- the rows of the window{{ ', Meta labels mapped to a country code (unmapped: ZZ)' if by_country }}
+windowed as (
+
+    select
+        meta_performance.ad_id,
+        meta_performance.report_date,
+        meta_performance.spend_usd,
+        meta_performance.impressions,
+        meta_performance.clicks,
+        meta_performance.meta_trials,
+        meta_performance.meta_purchases,
+        {%- if by_country %}
+        coalesce(country_mapping.country_code, 'ZZ') as country_code,
+        case when country_mapping.country_code is null then 1 else 0 end as unmapped_country_rows
+        {%- else %}
+        0 as unmapped_country_rows
+        {%- endif %}
+    from meta_performance
+    {%- if by_country %}
+    left join country_mapping
+        on meta_performance.meta_country = country_mapping.meta_country
+    {%- endif %}
+    cross join reporting_window
+    where meta_performance.report_date between reporting_window.start_date and reporting_window.as_of_date
+
+),
 
 per_level as (
 

@@ -33,7 +33,8 @@ flagged as (
 
     select
         {{ columns | join(',\n        ') }},
-        {{ reject_reason }} as reject_reason
+        -- the row's own problem first; an exact copy of an earlier row counts once
+        coalesce({{ reject_reason }}, case when copy_number > 1 then 'exact_duplicate' end) as reject_reason
     from numbered
 
 )

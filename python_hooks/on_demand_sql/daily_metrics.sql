@@ -65,13 +65,7 @@ spine as (
     ),
 
     entity_events as materialized (
-        select
-            events.event_uuid,
-            events.distinct_id,
-            events.event_name,
-            events.event_time,
-            events.product_id,
-            events.revenue_usd
+        select events.*
         from {{ v }}events as events
         cross join settings
         where
@@ -94,24 +88,6 @@ spine as (
             and entity_events.event_time < cast(requests.d1 as timestamp) + interval 1 day
     ),
 
-    cohort_users as materialized (
-        select distinct
-            req,
-            distinct_id
-        from cohort_events
-    ),
-
-    follow_up_events as (
-        select
-            cohort_users.req,
-            entity_events.*
-        from entity_events
-        inner join cohort_users on entity_events.distinct_id = cohort_users.distinct_id
-        inner join requests on cohort_users.req = requests.req
-        where
-            (entity_events.event_name = 'RC Trial converted' or contains(lower(entity_events.event_name), 'cancel'))
-            and entity_events.event_time >= cast(requests.d0 as timestamp)
-    ),
 {% else %}
 -- On the materialized tables (events sorted by time; validate's batches of many
 -- requests): a range scan for the cohort with the request's users tested per
@@ -126,12 +102,7 @@ spine as (
     cohort_events as (
         select
             requests.req,
-            events.event_uuid,
-            events.distinct_id,
-            events.event_name,
-            events.event_time,
-            events.product_id,
-            events.revenue_usd
+            events.*
         from {{ v }}events as events
         inner join requests
             on
@@ -151,22 +122,32 @@ spine as (
             )
     ),
 
-    cohort_users as materialized (
-        select distinct
-            req,
-            distinct_id
-        from cohort_events
-    ),
+{% endif %}
 
+cohort_users as materialized (
+    select distinct
+        req,
+        distinct_id
+    from cohort_events
+),
+
+{% if not materialized %}
     follow_up_events as (
         select
             cohort_users.req,
-            events.event_uuid,
-            events.distinct_id,
-            events.event_name,
-            events.event_time,
-            events.product_id,
-            events.revenue_usd
+            entity_events.*
+        from entity_events
+        inner join cohort_users on entity_events.distinct_id = cohort_users.distinct_id
+        inner join requests on cohort_users.req = requests.req
+        where
+            (entity_events.event_name = 'RC Trial converted' or contains(lower(entity_events.event_name), 'cancel'))
+            and entity_events.event_time >= cast(requests.d0 as timestamp)
+    ),
+{% else %}
+    follow_up_events as (
+        select
+            cohort_users.req,
+            events.*
         from {{ v }}events as events
         inner join cohort_users on events.distinct_id = cohort_users.distinct_id
         inner join requests on cohort_users.req = requests.req
@@ -261,25 +242,29 @@ refund_events as (
     where contains(lower(event_name), 'cancel') and revenue_usd < 0
 ),
 
--- Trial pairs (user, product, day) with their start time.
-trial_pairs as (
-    select
-        events_deduplicated.req,
-        events_deduplicated.distinct_id,
-        events_deduplicated.product_id,
-        cast(events_deduplicated.event_time as date) as report_date,
-        min(events_deduplicated.event_time) as start_time
-    from events_deduplicated
-    inner join requests on events_deduplicated.req = requests.req
-    where
-        events_deduplicated.event_name = 'RC Trial started'
-        and cast(events_deduplicated.event_time as date) between requests.d0 and requests.d1
-    group by
-        events_deduplicated.req,
-        events_deduplicated.distinct_id,
-        events_deduplicated.product_id,
-        cast(events_deduplicated.event_time as date)
-),
+-- Trial pairs and purchase pairs (user, product, day D): their start, and the
+-- revenue of a purchase pair's purchases.
+{% for pairs, event_name in [('trial_pairs', 'RC Trial started'), ('purchase_pairs', 'RC Initial purchase')] %}
+    {{ pairs }} as (
+        select
+            events_deduplicated.req,
+            events_deduplicated.distinct_id,
+            events_deduplicated.product_id,
+            cast(events_deduplicated.event_time as date) as report_date,
+            min(events_deduplicated.event_time) as start_time,
+            sum(events_deduplicated.revenue_usd) as revenue
+        from events_deduplicated
+        inner join requests on events_deduplicated.req = requests.req
+        where
+            events_deduplicated.event_name = '{{ event_name }}'
+            and cast(events_deduplicated.event_time as date) between requests.d0 and requests.d1
+        group by
+            events_deduplicated.req,
+            events_deduplicated.distinct_id,
+            events_deduplicated.product_id,
+            cast(events_deduplicated.event_time as date)
+    ),
+{% endfor %}
 
 -- Converted pairs: post-trial pairs with a conversion of the product at or after the start.
 converted_pairs as (
@@ -303,62 +288,29 @@ converted_pairs as (
     group by trial_pairs.req, trial_pairs.distinct_id, trial_pairs.product_id, trial_pairs.report_date
 ),
 
-trial_refunds as (
-    select
-        converted_pairs.req,
-        converted_pairs.report_date,
-        converted_pairs.distinct_id,
-        refunds.event_uuid,
-        refunds.event_name,
-        refunds.event_time,
-        refunds.revenue_usd
-    from converted_pairs
-    inner join refund_events as refunds
-        on
-            converted_pairs.req = refunds.req
-            and converted_pairs.distinct_id = refunds.distinct_id
-            and converted_pairs.product_id = refunds.product_id
-            and converted_pairs.first_conversion_time <= refunds.event_time
-),
-
--- Purchase pairs (user, product, day) with their purchase time and revenue.
-purchase_pairs as (
-    select
-        events_deduplicated.req,
-        events_deduplicated.distinct_id,
-        events_deduplicated.product_id,
-        cast(events_deduplicated.event_time as date) as report_date,
-        min(events_deduplicated.event_time) as purchase_time,
-        sum(events_deduplicated.revenue_usd) as purchase_revenue
-    from events_deduplicated
-    inner join requests on events_deduplicated.req = requests.req
-    where
-        events_deduplicated.event_name = 'RC Initial purchase'
-        and cast(events_deduplicated.event_time as date) between requests.d0 and requests.d1
-    group by
-        events_deduplicated.req,
-        events_deduplicated.distinct_id,
-        events_deduplicated.product_id,
-        cast(events_deduplicated.event_time as date)
-),
-
-purchase_refunds as (
-    select
-        purchase_pairs.req,
-        purchase_pairs.report_date,
-        purchase_pairs.distinct_id,
-        refunds.event_uuid,
-        refunds.event_name,
-        refunds.event_time,
-        refunds.revenue_usd
-    from purchase_pairs
-    inner join refund_events as refunds
-        on
-            purchase_pairs.req = refunds.req
-            and purchase_pairs.distinct_id = refunds.distinct_id
-            and purchase_pairs.product_id = refunds.product_id
-            and purchase_pairs.purchase_time <= refunds.event_time
-),
+-- The refunds of each converted pair (from its first conversion) and purchase pair.
+{% for refunds, pairs, refundable_from in [
+    ('trial_refunds', 'converted_pairs', 'first_conversion_time'),
+    ('purchase_refunds', 'purchase_pairs', 'start_time'),
+] %}
+    {{ refunds }} as (
+        select
+            {{ pairs }}.req,
+            {{ pairs }}.report_date,
+            {{ pairs }}.distinct_id,
+            refunds.event_uuid,
+            refunds.event_name,
+            refunds.event_time,
+            refunds.revenue_usd
+        from {{ pairs }}
+        inner join refund_events as refunds
+            on
+                {{ pairs }}.req = refunds.req
+                and {{ pairs }}.distinct_id = refunds.distinct_id
+                and {{ pairs }}.product_id = refunds.product_id
+                and {{ pairs }}.{{ refundable_from }} <= refunds.event_time
+    ),
+{% endfor %}
 
 -- The cohort's user_product_metrics rows (exact duplicates are one).
 product_metrics as materialized (
@@ -372,77 +324,42 @@ product_metrics as materialized (
         )
 ),
 
-trial_totals as (
-    select
-        trial_pairs.req,
-        trial_pairs.report_date,
-        count(distinct trial_pairs.distinct_id) as trial_users,
-        string_agg(distinct trial_pairs.distinct_id, ',' order by trial_pairs.distinct_id) as trial_user_ids,
-        avg(product_metrics.trial_conversion_rate) as trial_conversion_rate_estimated,
-        count(product_metrics.trial_conversion_rate) as trial_conversion_estimate_pair_count
-    from trial_pairs
-    left join product_metrics
-        on
-            trial_pairs.distinct_id = product_metrics.distinct_id
-            and trial_pairs.product_id = product_metrics.product_id
-    group by trial_pairs.req, trial_pairs.report_date
-),
+-- The lists, estimated rates and revenue of the trial, converted and purchase pairs.
+{% for kind, pairs, rate, estimate, revenue in [
+    ('trial', 'trial_pairs', 'trial_conversion_rate', 'trial_conversion', none),
+    ('converted', 'converted_pairs', 'trial_converted_to_refund_rate', 'trial_refund', 'conversion_revenue'),
+    ('purchase', 'purchase_pairs', 'initial_purchase_to_refund_rate', 'purchase_refund', 'revenue'),
+] %}
+    {{ kind }}_totals as (
+        select
+            {{ pairs }}.req,
+            {{ pairs }}.report_date,
+            count(distinct {{ pairs }}.distinct_id) as {{ kind }}_users,
+            string_agg(distinct {{ pairs }}.distinct_id, ',' order by {{ pairs }}.distinct_id) as {{ kind }}_user_ids,
+            avg(product_metrics.{{ rate }}) as {{ estimate }}_rate_estimated,
+            count(product_metrics.{{ rate }}) as {{ estimate }}_estimate_pair_count,
+            {{ 'sum(' ~ pairs ~ '.' ~ revenue ~ ')' if revenue else 'null' }} as {{ kind }}_revenue
+        from {{ pairs }}
+        left join product_metrics
+            on
+                {{ pairs }}.distinct_id = product_metrics.distinct_id
+                and {{ pairs }}.product_id = product_metrics.product_id
+        group by {{ pairs }}.req, {{ pairs }}.report_date
+    ),
+{% endfor %}
 
-converted_totals as (
-    select
-        converted_pairs.req,
-        converted_pairs.report_date,
-        count(distinct converted_pairs.distinct_id) as converted_users,
-        string_agg(distinct converted_pairs.distinct_id, ',' order by converted_pairs.distinct_id)
-            as converted_user_ids,
-        avg(product_metrics.trial_converted_to_refund_rate) as trial_refund_rate_estimated,
-        count(product_metrics.trial_converted_to_refund_rate) as trial_refund_estimate_pair_count,
-        sum(converted_pairs.conversion_revenue) as conversion_revenue
-    from converted_pairs
-    left join product_metrics
-        on
-            converted_pairs.distinct_id = product_metrics.distinct_id
-            and converted_pairs.product_id = product_metrics.product_id
-    group by converted_pairs.req, converted_pairs.report_date
-),
-
-trial_refund_totals as (
-    select
-        req,
-        report_date,
-        count(distinct distinct_id) as trial_refund_users,
-        string_agg(distinct distinct_id, ',' order by distinct_id) as trial_refund_user_ids
-    from trial_refunds
-    group by req, report_date
-),
-
-purchase_totals as (
-    select
-        purchase_pairs.req,
-        purchase_pairs.report_date,
-        count(distinct purchase_pairs.distinct_id) as purchase_users,
-        string_agg(distinct purchase_pairs.distinct_id, ',' order by purchase_pairs.distinct_id)
-            as purchase_user_ids,
-        avg(product_metrics.initial_purchase_to_refund_rate) as purchase_refund_rate_estimated,
-        count(product_metrics.initial_purchase_to_refund_rate) as purchase_refund_estimate_pair_count,
-        sum(purchase_pairs.purchase_revenue) as purchase_revenue
-    from purchase_pairs
-    left join product_metrics
-        on
-            purchase_pairs.distinct_id = product_metrics.distinct_id
-            and purchase_pairs.product_id = product_metrics.product_id
-    group by purchase_pairs.req, purchase_pairs.report_date
-),
-
-purchase_refund_totals as (
-    select
-        req,
-        report_date,
-        count(distinct distinct_id) as purchase_refund_users,
-        string_agg(distinct distinct_id, ',' order by distinct_id) as purchase_refund_user_ids
-    from purchase_refunds
-    group by req, report_date
-),
+-- The lists of the refunded users.
+{% for kind in ['trial_refund', 'purchase_refund'] %}
+    {{ kind }}_totals as (
+        select
+            req,
+            report_date,
+            count(distinct distinct_id) as {{ kind }}_users,
+            string_agg(distinct distinct_id, ',' order by distinct_id) as {{ kind }}_user_ids
+        from {{ kind }}s
+        group by req, report_date
+    ),
+{% endfor %}
 
 -- Each refund event once per row, even when it refunds a trial and a purchase pair.
 refund_money as (
@@ -526,7 +443,7 @@ inputs as (
         coalesce(trial_totals.trial_conversion_estimate_pair_count, 0) as trial_conversion_estimate_pair_count,
         coalesce(converted_totals.trial_refund_estimate_pair_count, 0) as trial_refund_estimate_pair_count,
         coalesce(purchase_totals.purchase_refund_estimate_pair_count, 0) as purchase_refund_estimate_pair_count,
-        coalesce(converted_totals.conversion_revenue, 0.0) + coalesce(purchase_totals.purchase_revenue, 0.0)
+        coalesce(converted_totals.converted_revenue, 0.0) + coalesce(purchase_totals.purchase_revenue, 0.0)
             as actual_revenue_usd,
         coalesce(refund_money.refunds, 0.0) as actual_refunds_usd,
         coalesce(estimated_revenue.estimated_revenue, 0.0) as estimated_revenue_usd
@@ -630,22 +547,17 @@ select
         when revenue_adjusted.meta_spend = 0 then 0.0
         else revenue_adjusted.adjusted_estimated_revenue_usd / revenue_adjusted.meta_spend
     end as estimated_roas,
-    case
-        when revenue_adjusted.mixpanel_trial_count = 0 then 0.0
-        else revenue_adjusted.meta_spend / revenue_adjusted.mixpanel_trial_count
-    end as mixpanel_cost_per_trial,
-    case
-        when revenue_adjusted.mixpanel_purchase_count = 0 then 0.0
-        else revenue_adjusted.meta_spend / revenue_adjusted.mixpanel_purchase_count
-    end as mixpanel_cost_per_purchase,
-    case
-        when revenue_adjusted.meta_trial_count = 0 then 0.0
-        else revenue_adjusted.meta_spend / revenue_adjusted.meta_trial_count
-    end as meta_cost_per_trial,
-    case
-        when revenue_adjusted.meta_purchase_count = 0 then 0.0
-        else revenue_adjusted.meta_spend / revenue_adjusted.meta_purchase_count
-    end as meta_cost_per_purchase,
+    {%- for cost, count in [
+        ('mixpanel_cost_per_trial', 'mixpanel_trial_count'),
+        ('mixpanel_cost_per_purchase', 'mixpanel_purchase_count'),
+        ('meta_cost_per_trial', 'meta_trial_count'),
+        ('meta_cost_per_purchase', 'meta_purchase_count'),
+    ] %}
+        case
+            when revenue_adjusted.{{ count }} = 0 then 0.0
+            else revenue_adjusted.meta_spend / revenue_adjusted.{{ count }}
+        end as {{ cost }},
+    {%- endfor %}
     case
         when revenue_adjusted.meta_clicks = 0 then 0.0
         else cast(revenue_adjusted.mixpanel_trial_count as double) / revenue_adjusted.meta_clicks * 100

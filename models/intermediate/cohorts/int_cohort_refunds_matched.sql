@@ -9,15 +9,9 @@
 
 with
 
-trial_pairs as (
+cohort_pairs as (
 
-    select * from {{ ref('int_trial_pairs_matched') }}
-
-),
-
-purchase_pairs as (
-
-    select * from {{ ref('int_purchase_pairs_matched') }}
+    select * from {{ ref('int_cohort_pairs_matched') }}
 
 ),
 
@@ -27,45 +21,31 @@ events as (
 
 ),
 
+-- a converted trial pair is refundable from its first matching conversion, a
+-- purchase pair from its purchase
 refundable_pairs as (
 
     select
         distinct_id,
         product_id,
         cohort_date,
-        'trial' as pair_type,
-        first_converted_at as refundable_from
-    from trial_pairs
-    where is_converted
-
-    union all
-
-    select
-        distinct_id,
-        product_id,
-        cohort_date,
-        'purchase' as pair_type,
-        purchased_at as refundable_from
-    from purchase_pairs
+        pair_type,
+        case when pair_type = 'trial' then first_converted_at else started_at end as refundable_from
+    from cohort_pairs
+    where pair_type = 'purchase' or is_converted
 
 ),
 
-refunds_matched as (
+pair_refunds as (
 
     select
-        -- keys
         refundable_pairs.distinct_id,
         refundable_pairs.product_id,
         refundable_pairs.cohort_date,
+        refundable_pairs.pair_type,
         events.event_uuid,
         events.event_name,
         events.event_time,
-
-        -- the pairs it refunds
-        max(case when refundable_pairs.pair_type = 'trial' then 1 else 0 end) = 1 as refunds_trial_pair,
-        max(case when refundable_pairs.pair_type = 'purchase' then 1 else 0 end) = 1 as refunds_purchase_pair,
-
-        -- money
         abs(events.revenue_usd) as refund_usd
     from refundable_pairs
     inner join events
@@ -74,14 +54,29 @@ refunds_matched as (
             and refundable_pairs.product_id = events.product_id
             and refundable_pairs.refundable_from <= events.event_time
     where events.is_refund
-    group by
-        refundable_pairs.distinct_id,
-        refundable_pairs.product_id,
-        refundable_pairs.cohort_date,
-        events.event_uuid,
-        events.event_name,
-        events.event_time,
-        events.revenue_usd
+
+),
+
+-- one row per refund event: the pairs it refunds
+refunds_matched as (
+
+    select
+        -- keys
+        distinct_id,
+        product_id,
+        cohort_date,
+        event_uuid,
+        event_name,
+        event_time,
+
+        -- money
+        refund_usd,
+
+        -- the pairs it refunds
+        max(case when pair_type = 'trial' then 1 else 0 end) = 1 as refunds_trial_pair,
+        max(case when pair_type = 'purchase' then 1 else 0 end) = 1 as refunds_purchase_pair
+    from pair_refunds
+    group by distinct_id, product_id, cohort_date, event_uuid, event_name, event_time, refund_usd
 
 )
 

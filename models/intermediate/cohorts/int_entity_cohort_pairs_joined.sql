@@ -7,15 +7,9 @@
 
 with
 
-trial_pairs as (
+cohort_pairs as (
 
-    select * from {{ ref('int_trial_pairs_matched') }}
-
-),
-
-purchase_pairs as (
-
-    select * from {{ ref('int_purchase_pairs_matched') }}
+    select * from {{ ref('int_cohort_pairs_matched') }}
 
 ),
 
@@ -43,42 +37,6 @@ product_day_refunds as (
         sum(refund_usd) as refund_usd
     from refunds
     group by distinct_id, product_id, cohort_date
-
-),
-
-cohort_pairs as (
-
-    select
-        distinct_id,
-        product_id,
-        cohort_date,
-        'trial' as pair_type,
-        is_post_trial,
-        is_converted,
-        conversion_revenue_usd as revenue_usd,
-        has_product_metrics,
-        trial_conversion_rate,
-        trial_converted_to_refund_rate,
-        cast(null as {{ type_double() }}) as initial_purchase_to_refund_rate,
-        current_value_usd
-    from trial_pairs
-
-    union all
-
-    select
-        distinct_id,
-        product_id,
-        cohort_date,
-        'purchase' as pair_type,
-        false as is_post_trial,
-        false as is_converted,
-        purchase_revenue_usd as revenue_usd,
-        has_product_metrics,
-        cast(null as {{ type_double() }}) as trial_conversion_rate,
-        cast(null as {{ type_double() }}) as trial_converted_to_refund_rate,
-        initial_purchase_to_refund_rate,
-        current_value_usd
-    from purchase_pairs
 
 ),
 

@@ -11,7 +11,6 @@ case
             when entity_type not in ('campaign', 'adset', 'ad') then 'unknown_entity_type'
             when sum(case when copy_number = 1 then 1 else 0 end) over (partition by entity_type, entity_id) > 1
                 then 'conflicting_canonical_name'
-            when copy_number > 1 then 'exact_duplicate'
         end
 {%- endset %}
 

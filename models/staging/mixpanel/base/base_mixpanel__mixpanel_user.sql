@@ -2,15 +2,11 @@
 -- rejected (NULL when kept): an unusable distinct_id, or an exact copy. Empty
 -- abi ids read as NULL, a NULL has_abi_attribution as FALSE (the sources YAML);
 -- stg_ adds the country code.
-{%- set reject_reason %}
-coalesce(
-            {{ distinct_id_reject_reason('distinct_id') }},
-            case when copy_number > 1 then 'exact_duplicate' end
-        )
-{%- endset %}
 
 with
 
-{{ flag_source_rows('mixpanel', 'mixpanel_user', reject_reason, copy_order_by='distinct_id') }}
+{{ flag_source_rows(
+    'mixpanel', 'mixpanel_user', distinct_id_reject_reason('distinct_id'), copy_order_by='distinct_id'
+) }}
 
 select * from flagged

@@ -20,7 +20,6 @@ coalesce(
                     then 'rate_out_of_range'
                 when not {{ is_finite('current_value_usd') }} then 'non_finite_current_value'
                 when current_value_usd < 0 then 'negative_current_value'
-                when copy_number > 1 then 'exact_duplicate'
             end
         )
 {%- endset %}
