@@ -2,7 +2,7 @@
 
 The rule tests use hand-picked values (the arithmetic is in the comments). The gate
 tests run on a *fake warehouse*: the two marts written from the on-demand rows of
-the hand-written data set of test_on_demand.py, stored in the marts' DECIMAL /
+the hand-written data set (tiny_dataset.py with EDGES), stored in the marts' DECIMAL /
 INTEGER types, so that they test validate's machinery (drawing, reading back,
 comparing, reporting) independently of the dbt models. One test runs the gate on
 the real dbt build of the tiny data set.
