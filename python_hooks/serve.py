@@ -83,7 +83,7 @@ CACHE_ENTRIES = 4096  # answers kept per release (a user list page is the larges
 JSON = "application/json"
 # DuckDB's projection_placement optimiser spends 25-35 ms on the entity table's
 # query (its profiler), more than the rest of the query; without it the query
-# plans 3x faster, with the same rows (docs/decisions.md D44).
+# plans 3x faster, with the same rows (docs/decisions.md D49).
 READ_CONFIG = {"disabled_optimizers": "projection_placement"}
 
 # --------------------------------------------------------------------------- response models
