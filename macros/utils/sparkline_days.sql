@@ -1,7 +1,3 @@
-{#- One row per day (`series_date`) of the last `days` days ending on `end_day`
-    (SQL expressions, e.g. bound parameters): the zero-filled axis of a
-    sparkline. Used by the read API's analyses, which run on the release's
-    engine, DuckDB. -#}
 {% macro sparkline_days(end_day, days) -%}
     {{ return(adapter.dispatch('sparkline_days', 'ad_precompute')(end_day, days)) }}
 {%- endmacro %}
