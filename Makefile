@@ -9,7 +9,6 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 export DBT_PROFILES_DIR := $(CURDIR)
-export RAW_DATA_DIR ?= $(CURDIR)/data/sample
 # The published warehouse (a symlink to the current release; see README "Releases").
 WAREHOUSE ?= $(CURDIR)/warehouse/ad_precompute.duckdb
 # Plain dbt builds (analysts, tests) write their own files, never a release.
@@ -63,6 +62,7 @@ dbt-build: install
 lint: install
 	@mkdir -p $(dir $(TEST_DUCKDB_PATH))
 	DUCKDB_PATH=$(TEST_DUCKDB_PATH) $(BIN)/sqlfluff lint models analyses tests --processes 2
+	$(BIN)/sqlfluff lint python_hooks/on_demand_sql --templater jinja
 
 dbt-test: install
 	@mkdir -p $(dir $(TEST_DUCKDB_PATH))

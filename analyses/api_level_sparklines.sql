@@ -10,13 +10,7 @@ with
 
 days as (
 
-    select cast(day_series.series_day as date) as series_date
-    from
-        range(
-            cast(cast($3 as date) - (cast($4 as integer) - 1) as timestamp),
-            cast(cast($3 as date) + 1 as timestamp),
-            interval 1 day
-        ) as day_series (series_day)
+    {{ sparkline_days('$3', '$4') }}
 
 ),
 

@@ -9,13 +9,7 @@ with
 
 days as (
 
-    select cast(day_series.series_day as date) as series_date
-    from
-        range(
-            cast(cast($2 as date) - (cast($3 as integer) - 1) as timestamp),
-            cast(cast($2 as date) + 1 as timestamp),
-            interval 1 day
-        ) as day_series (series_day)
+    {{ sparkline_days('$2', '$3') }}
 
 ),
 

@@ -7,14 +7,20 @@ import os
 import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import pytest
 
 import tiny_dataset
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
+from python_hooks.project import PROJECT_DIR, SAMPLE_DIR  # noqa: F401 - SAMPLE_DIR for the tests
+
 DBT = Path(sys.executable).with_name("dbt")
 
 
@@ -41,21 +47,43 @@ def tiny_vars(raw_dir: Path, **extra: str) -> str:
     return json.dumps(values)
 
 
-@pytest.fixture(scope="session")
-def tiny_build(tmp_path_factory) -> dict:
-    """The tiny data set built once with `dbt build` (models and every test)."""
-    root = tmp_path_factory.mktemp("tiny_build")
-    raw_dir = tiny_dataset.write(root / "raw")
+def _build(root: Path, overrides: dict[str, str] | None = None) -> dict:
+    raw_dir = tiny_dataset.write(root / "raw", overrides=overrides)
     warehouse = root / "warehouse.duckdb"
     run_dbt(["build", "--vars", tiny_vars(raw_dir)], duckdb_path=warehouse, target_path=root / "target")
     return {"root": root, "raw_dir": raw_dir, "warehouse": warehouse}
 
 
 @pytest.fixture(scope="session")
-def tiny_con(tiny_build):
-    con = duckdb.connect(str(tiny_build["warehouse"]), read_only=True)
+def tiny_build(tmp_path_factory) -> dict:
+    """The tiny data set built once with `dbt build` (models and every test)."""
+    return _build(tmp_path_factory.mktemp("tiny_build"))
+
+
+@pytest.fixture(scope="session")
+def edges_build(tmp_path_factory) -> dict:
+    """The tiny data set with every edge case (tiny_dataset.EDGES), built once. The
+    machine's zone is Asia/Tokyo (UTC+9): a TIMESTAMPTZ read in the session's local
+    zone would move late-evening events to the next day."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TZ", "Asia/Tokyo")
+        return _build(tmp_path_factory.mktemp("edges_build"), tiny_dataset.EDGES)
+
+
+def _read_only(build: dict):
+    con = duckdb.connect(str(build["warehouse"]), read_only=True)
     yield con
     con.close()
+
+
+@pytest.fixture(scope="session")
+def tiny_con(tiny_build):
+    yield from _read_only(tiny_build)
+
+
+@pytest.fixture(scope="session")
+def edges_con(edges_build):
+    yield from _read_only(edges_build)
 
 
 def fetch_dicts(con, sql: str, params: list | None = None) -> list[dict]:
@@ -67,7 +95,6 @@ def fetch_dicts(con, sql: str, params: list | None = None) -> list[dict]:
 # --------------------------------------------------------------------------- the precompute CLI
 
 CONSOLE_SCRIPT = PROJECT_DIR / ".venv" / "bin" / "precompute"
-SAMPLE_DIR = PROJECT_DIR / "data" / "sample"
 
 
 def precompute_command() -> list[str]:
@@ -89,3 +116,29 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextmanager
+def serving(warehouse: Path, work: Path) -> Iterator[tuple[str, dict]]:
+    """`precompute serve` over ``warehouse`` (its log in work/serve.log), once its health
+    answers 200: yields (base URL, the health answer); stops the server on exit."""
+    port = free_port()
+    log = (work / "serve.log").open("w")  # a file, not a pipe: an unread pipe would block the server
+    server = subprocess.Popen([*precompute_command(), "serve", "--warehouse", str(warehouse), "--port", str(port)],
+                              cwd=work, env=precompute_env(work), stdout=log, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline, health = time.monotonic() + 60, None
+        while health is None:
+            try:
+                with urllib.request.urlopen(f"{base}/api/health", timeout=10) as response:
+                    health = json.loads(response.read())
+            except (urllib.error.URLError, ConnectionError):
+                assert server.poll() is None, (work / "serve.log").read_text()[-3000:]
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.2)
+        yield base, health
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 import re
 import subprocess
 import sys
@@ -49,49 +48,20 @@ from pathlib import Path
 import pytest
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import tiny_dataset
+from conftest import precompute_command, precompute_env
+from python_hooks.project import PROJECT_DIR
 
-import tiny_dataset  # noqa: E402
-
-PROJECT_DIR = Path(__file__).resolve().parents[1]
-CONSOLE_SCRIPT = PROJECT_DIR / ".venv" / "bin" / "precompute"
 WINDOW = ["--start", tiny_dataset.START_DATE, "--as-of", tiny_dataset.AS_OF_DATE]
 PROGRESS_LINE = re.compile(r"^\[\s*(\d+)/(\d+)\] (OK|PASS)\s+(model|test|seed|unit_test)\s+\S+ \(\d+\.\d+s\)$",
                            re.MULTILINE)
 
 EXPECTED_ROWS = {"entity_daily_metrics": 100, "entity_country_breakdown": 16, "int_source_rows_rejected": 11}
-EXPECTED_REJECTS = {
-    ("ad_performance_daily", "exact_duplicate"): 1,
-    ("ad_performance_daily", "negative_measure"): 1,
-    ("ad_performance_daily", "outside_reporting_window"): 1,
-    ("ad_performance_daily_country", "exact_duplicate"): 1,
-    ("id_hierarchy_mapping", "exact_duplicate"): 1,
-    ("mixpanel_user", "comma_in_distinct_id"): 1,
-    ("mixpanel_user", "null_distinct_id"): 1,
-    ("mixpanel_event", "duplicate_delivery"): 1,
-    ("mixpanel_event", "comma_in_distinct_id"): 1,
-    ("mixpanel_event", "null_distinct_id"): 1,
-    ("mixpanel_event", "after_as_of_date"): 1,
-}
-
-
-def _command() -> list[str]:
-    if CONSOLE_SCRIPT.is_file():
-        return [str(CONSOLE_SCRIPT)]
-    return [sys.executable, "-m", "python_hooks.cli"]
-
-
-def _env(work: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DUCKDB_PATH", "RAW_DATA_DIR", "PRECOMPUTE_WAREHOUSE", "PRECOMPUTE_AS_OF")}
-    env["DBT_TARGET_PATH"] = str(work / "target")
-    env["DBT_LOG_PATH"] = str(work / "logs")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_DIR), env.get("PYTHONPATH")]))
-    return env
+EXPECTED_REJECTS = tiny_dataset.REJECTS
 
 
 def precompute(work: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([*_command(), *args], cwd=work, env=env or _env(work),
+    return subprocess.run([*precompute_command(), *args], cwd=work, env=env or precompute_env(work),
                           capture_output=True, text=True, timeout=300)
 
 
@@ -134,8 +104,7 @@ def test_run_succeeds_with_progress_and_report(tiny_run):
     assert rejects == EXPECTED_REJECTS
     assert report["window"] == {"start_date": "2025-01-01", "as_of_date": "2025-01-10", "trial_days": 7,
                                 "last_post_trial_cohort_date": "2025-01-03", "window_days": 10,
-                                "first_source_date": "2024-12-31", "last_source_date": "2025-01-12",
-                                "raw_data_dir": str(work / "raw")}
+                                "first_source_date": "2024-12-31", "last_source_date": "2025-01-12"}
     assert {lvl: v["entities"] for lvl, v in report["entities"].items()} == {"campaign": 3, "adset": 2, "ad": 5}
     for table in ("entity_daily_metrics", "entity_country_breakdown"):
         dist = report["data_quality_score"][table]
@@ -191,16 +160,16 @@ def test_validate_matches_on_demand(tiny_run):
     # (d) every drawn cell matches the on-demand path
     work, proc = tiny_run
     assert proc.returncode == 0
-    v = precompute(work, "validate", "--cases", "200", "--warehouse", "wh/tiny.duckdb")
+    v = precompute(work, "validate", "--cases", "200", "--warehouse", "wh/tiny.duckdb", "--raw-dir", "raw")
     assert v.returncode == 0, v.stdout + v.stderr
     assert "matching cells: 200/200 = 100.00%" in v.stdout
     report = _report(work, "precompute_validate_report.json")
     assert report["share_percent"] == 100.0 and report["mismatches"] == []
-    assert report["raw_data_dir"] == str(work / "raw")  # read back from the warehouse
+    assert report["raw_data_dir"] == str(work / "raw")
     assert set(report["per_category"]) == {"overall", "overall_empty", "breakdown", "breakdown_absent"}
     assert {c["entity_type"] for c in report["cells_compared"]} == {"campaign", "adset", "ad"}
     # deterministic for a seed
-    again = precompute(work, "validate", "--cases", "200", "--warehouse", "wh/tiny.duckdb")
+    again = precompute(work, "validate", "--cases", "200", "--warehouse", "wh/tiny.duckdb", "--raw-dir", "raw")
     assert _report(work, "precompute_validate_report.json")["cells_compared"] == report["cells_compared"]
     assert again.returncode == 0
 
@@ -218,7 +187,7 @@ def test_pipeline_step_passes_yesterday_and_exits_non_zero_without_a_release(tmp
     # master_pipeline.yaml's entry runs `precompute run`, forwarding env and args, exit code kept;
     # a missing source is exit 3 (nothing built, nothing published)
     tiny_dataset.write(tmp_path / "raw", skip=("mixpanel_event",))
-    env = _env(tmp_path) | {"RAW_DATA_DIR": str(tmp_path / "raw")}
+    env = precompute_env(tmp_path) | {"RAW_DATA_DIR": str(tmp_path / "raw")}
     proc = subprocess.run([sys.executable, str(_pipeline_script()), "--warehouse", "w.duckdb"], cwd=tmp_path,
                           env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 3, proc.stdout + proc.stderr
@@ -234,7 +203,7 @@ def test_pipeline_step_passes_yesterday_and_exits_non_zero_without_a_release(tmp
 def test_pipeline_step_publishes_and_warns_when_as_of_is_after_the_sources(tmp_path):
     # PRECOMPUTE_AS_OF overrides "yesterday"; the sources end on 2025-01-12, so the run warns
     tiny_dataset.write(tmp_path / "raw")
-    env = _env(tmp_path) | {"RAW_DATA_DIR": str(tmp_path / "raw"), "PRECOMPUTE_AS_OF": "2025-01-20"}
+    env = precompute_env(tmp_path) | {"RAW_DATA_DIR": str(tmp_path / "raw"), "PRECOMPUTE_AS_OF": "2025-01-20"}
     proc = subprocess.run([sys.executable, str(_pipeline_script()), "--warehouse", "w.duckdb",
                            "--start", tiny_dataset.START_DATE], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=300)

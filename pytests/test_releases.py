@@ -34,8 +34,8 @@ import duckdb
 import pytest
 
 from conftest import SAMPLE_DIR, free_port, precompute_command, precompute_env
+from python_hooks.project import PROJECT_DIR
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
 READER = Path(__file__).resolve().with_name("release_reader.py")
 PROGRESS_OK = re.compile(r"^\[\s*\d+/\d+\] (OK|PASS)\s")
 

@@ -16,7 +16,7 @@ import time
 import urllib.error
 import urllib.request
 
-from conftest import SAMPLE_DIR, free_port, precompute_command, precompute_env
+from conftest import SAMPLE_DIR, precompute_command, precompute_env, serving
 
 
 def _get(url: str) -> tuple[int, dict | list | None]:
@@ -33,23 +33,7 @@ def test_requests_never_fail_and_switch_to_the_new_release(tmp_path):
     first = subprocess.run(run, cwd=tmp_path, env=precompute_env(tmp_path), capture_output=True, text=True, timeout=600)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
 
-    port = free_port()
-    log = (tmp_path / "serve.log").open("w")  # a file, not a pipe: an unread pipe would block the server
-    server = subprocess.Popen([*precompute_command(), "serve", "--warehouse", str(warehouse), "--port", str(port)],
-                              cwd=tmp_path, env=precompute_env(tmp_path), stdout=log, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                status, health = _get(f"{base}/api/health")
-                if status == 200:
-                    break
-            except (urllib.error.URLError, ConnectionError):
-                pass
-            assert server.poll() is None, (tmp_path / "serve.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.2)
+    with serving(warehouse, tmp_path) as (base, health):
         computed_0 = health["computed_at"]
         window = f"start={health['start_date']}&end={health['as_of_date']}"
 
@@ -76,10 +60,6 @@ def test_requests_never_fail_and_switch_to_the_new_release(tmp_path):
         finally:
             stop.set()
             thread.join(timeout=30)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
 
     failures = [o for o in outcomes if o[1] != 200]
     assert not failures, failures[:5]

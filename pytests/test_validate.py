@@ -2,7 +2,7 @@
 
 The rule tests use hand-picked values (the arithmetic is in the comments). The gate
 tests run on a *fake warehouse*: the two marts written from the on-demand rows of
-the hand-written data set of test_on_demand.py, stored in the marts' DECIMAL /
+the hand-written data set (tiny_dataset.py with EDGES), stored in the marts' DECIMAL /
 INTEGER types, so that they test validate's machinery (drawing, reading back,
 comparing, reporting) independently of the dbt models. One test runs the gate on
 the real dbt build of the tiny data set.
@@ -10,22 +10,21 @@ the real dbt build of the tiny data set.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import shutil
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import tiny_dataset
+from python_hooks import validate
+from python_hooks.on_demand import METRIC_COLUMNS, OnDemandMetrics
+from python_hooks.validate import compare_value, run_gate
 
-from python_hooks import validate  # noqa: E402
-from python_hooks.on_demand import METRIC_COLUMNS, OnDemandMetrics  # noqa: E402
-from python_hooks.validate import compare_value, run_gate  # noqa: E402
-from test_on_demand import AS_OF, MAPPING_CSV, START, TABLES, _write_parquet  # noqa: E402
+START, AS_OF = dt.date.fromisoformat(tiny_dataset.START_DATE), dt.date.fromisoformat(tiny_dataset.AS_OF_DATE)
 
 PAIR_COUNTS = ("trial_conversion_estimate_pair_count", "trial_refund_estimate_pair_count",
                "purchase_refund_estimate_pair_count")
@@ -96,8 +95,7 @@ def _sql_type(col: str) -> str:
 
 def build_fake_warehouse(path: Path, raw_dir: Path, *, pair_counts: bool = True) -> Path:
     """The marts as the on-demand side computes them, in the marts' types."""
-    od = OnDemandMetrics(raw_dir, start_date=START, as_of_date=AS_OF, trial_days=7,
-                         country_mapping_csv=raw_dir / "breakdown_mapping_country.csv")
+    od = OnDemandMetrics(raw_dir, start_date=START, as_of_date=AS_OF, trial_days=7)
     metrics = [c for c in METRIC_COLUMNS[3:] if pair_counts or c not in PAIR_COUNTS]
     countries = sorted({"US", "ZZ", "DE", "FR", "NA", "GB"})
     overall, breakdown = [], []
@@ -109,8 +107,7 @@ def build_fake_warehouse(path: Path, raw_dir: Path, *, pair_counts: bool = True)
                 breakdown += [r for r in od.daily_metrics(level, eid, START, AS_OF, cc) if r is not None]
     con = duckdb.connect(str(path))
     con.execute("""create table int_reporting_window_resolved as select
-        ?::date as start_date, ?::date as as_of_date, 7 as trial_days, ?::varchar as raw_data_dir""",
-                [START, AS_OF, str(raw_dir)])
+        ?::date as start_date, ?::date as as_of_date, 7 as trial_days""", [START, AS_OF])
     con.execute("create table int_entities_unioned (entity_type varchar, entity_id varchar)")
     con.executemany("insert into int_entities_unioned values (?, ?)",
                     [(lvl, e) for lvl, ids in entities.items() for e in ids])
@@ -130,13 +127,7 @@ def build_fake_warehouse(path: Path, raw_dir: Path, *, pair_counts: bool = True)
 
 @pytest.fixture(scope="module")
 def raw_dir(tmp_path_factory) -> Path:
-    d = tmp_path_factory.mktemp("validate_raw")
-    con = duckdb.connect()
-    for table, (schema, values) in TABLES.items():
-        _write_parquet(con, d / f"{table}.parquet", schema, values)
-    con.close()
-    (d / "breakdown_mapping_country.csv").write_text(MAPPING_CSV)
-    return d
+    return tiny_dataset.write(tmp_path_factory.mktemp("validate_raw"), overrides=tiny_dataset.EDGES)
 
 
 @pytest.fixture(scope="module")
@@ -151,8 +142,7 @@ def _copy(src: Path, tmp_path: Path) -> Path:
 
 
 def _gate(wh: Path, raw_dir: Path, **kw) -> dict:
-    return run_gate(wh, kw.pop("cases", 80), kw.pop("seed", 3),
-                    country_mapping_csv=raw_dir / "breakdown_mapping_country.csv", **kw)
+    return run_gate(wh, kw.pop("cases", 80), kw.pop("seed", 3), raw_dir=raw_dir, **kw)
 
 
 # ------------------------------------------------------------------ the gate
@@ -163,7 +153,7 @@ def test_gate_passes_silently_with_the_documented_shape(fake_wh, raw_dir, capsys
     assert g["cells"] == 80 and g["matched"] == 80 and g["share_percent"] == 100.0
     assert g["mismatches"] == [] and g["mismatch_count"] == 0
     assert g["skipped_columns"] == {} and g["entity_sets_equal"] is True
-    assert g["raw_data_dir"] == str(raw_dir)        # read back from the warehouse
+    assert g["raw_data_dir"] == str(raw_dir)
     assert isinstance(g["elapsed_seconds"], float) and g["elapsed_seconds"] > 0
     # deterministic for a seed
     assert _gate(fake_wh, raw_dir)["cells"] == 80
@@ -178,9 +168,8 @@ def test_gate_skips_columns_the_warehouse_lacks(tmp_path, raw_dir):
     # the CLI names them too
     out = io.StringIO()
     rc = validate.main_validate(
-        warehouse=wh, raw_dir=None, default_raw_dir=raw_dir, start=None, as_of=None, cases=30, seed=0,
-        report_path=tmp_path / "report.json", country_mapping_csv=raw_dir / "breakdown_mapping_country.csv",
-        out=out)
+        warehouse=wh, raw_dir=raw_dir, start=None, as_of=None, cases=30, seed=0,
+        report_path=tmp_path / "report.json", country_mapping_csv=validate.COUNTRY_MAPPING_CSV, out=out)
     assert rc == 0
     assert ("SKIPPED (not in the warehouse's entity_daily_metrics): " + ", ".join(PAIR_COUNTS)
             in out.getvalue())
@@ -210,12 +199,12 @@ def test_gate_reports_mismatches_without_raising(fake_wh, raw_dir, tmp_path):
 def test_gate_entity_set_difference_fails(fake_wh, raw_dir, tmp_path):
     wh = _copy(fake_wh, tmp_path)
     con = duckdb.connect(str(wh))
-    con.execute("insert into int_entities_unioned values ('ad', 'A404')")
+    con.execute("insert into int_entities_unioned values ('ad', 'a404')")
     con.close()
     g = _gate(wh, raw_dir, cases=20)
     assert g["passed"] is False and g["matched"] == g["cells"] == 20
     assert g["entity_sets_equal"] is False
-    assert g["entity_set_differences"] == {"ad": {"only_in_warehouse": ["A404"], "only_on_demand": []}}
+    assert g["entity_set_differences"] == {"ad": {"only_in_warehouse": ["a404"], "only_on_demand": []}}
 
 
 def test_gate_setup_problems_do_not_raise(tmp_path, raw_dir, fake_wh):
@@ -242,6 +231,6 @@ def test_gate_while_the_process_holds_the_warehouse_open(fake_wh, raw_dir, tmp_p
 
 
 def test_gate_on_the_real_tiny_build(tiny_build):
-    g = run_gate(tiny_build["warehouse"], 100, 0)
+    g = run_gate(tiny_build["warehouse"], 100, 0, raw_dir=tiny_build["raw_dir"])
     assert g["error"] is None
     assert g["passed"] is True, g["mismatches"]

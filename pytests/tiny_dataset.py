@@ -15,6 +15,19 @@ Users:
       with the mapping (c1): the user's id wins, and a gap is listed; US
   u6  only abi_ad_set_id as2 (campaign c1 filled from the adset), country '' → ZZ
   `bad,id` and NULL distinct_id are rejected.
+
+EDGES adds to it every reject case of contract v2 and the edge values (one
+build, pytests/test_source_contract_v2.py and test_metrics.py):
+  ad acc      1 Meta trial and 1 cent of spend against 100 Mixpanel trials (users
+              acc_000..acc_099, country ' us'; acc_000's metrics row rejected: rate 1.5)
+  ad nullm    a Meta row with NULL spend and clicks (kept as 0); users tz_user (a
+              TIMESTAMPTZ trial at 23:30 UTC, DE) and blank_country ('   ' -> ZZ)
+  ads nanm, infm, ninfm, negm   Meta rows with NaN / ±Infinity spend, negative impressions
+  ad refund_once  user d12: trial, purchase, conversion and one refund of prod_d on 01-02
+              (the refund counts once, D12)
+  ad country_only only in the per-country Meta table (D8), label Namibia -> 'NA'
+  blank_ids   empty abi ids (read as NULL) on ad a2, country FR
+  and rejected events, metrics rows and names (see test_source_contract_v2.py).
 """
 
 from __future__ import annotations
@@ -119,8 +132,144 @@ TABLES: dict[str, str] = {
 }
 
 
+# Every rejected row of TABLES, by (source table, reason) (int_source_rows_rejected).
+REJECTS = {
+    ("ad_performance_daily", "exact_duplicate"): 1,
+    ("ad_performance_daily", "negative_measure"): 1,            # a2 -1.00
+    ("ad_performance_daily", "outside_reporting_window"): 1,    # the 2025-01-12 row
+    ("ad_performance_daily_country", "exact_duplicate"): 1,
+    ("id_hierarchy_mapping", "exact_duplicate"): 1,
+    ("mixpanel_user", "comma_in_distinct_id"): 1,
+    ("mixpanel_user", "null_distinct_id"): 1,
+    ("mixpanel_event", "comma_in_distinct_id"): 1,
+    ("mixpanel_event", "null_distinct_id"): 1,
+    ("mixpanel_event", "duplicate_delivery"): 1,                # u1's e01
+    ("mixpanel_event", "after_as_of_date"): 1,                  # u1's e05
+}
+
+ACC_USERS = "select 'acc_' || lpad(cast(i as varchar), 3, '0') as distinct_id, i from range(100) as t(i)"
+
+EDGES: dict[str, str] = {
+    # widened types: impressions INTEGER (BIGINT expected)
+    "ad_performance_daily": f"""
+        select * replace (cast(impressions as integer) as impressions) from (
+            {TABLES['ad_performance_daily']}
+            union all
+            select ad_id, cast(date as date), spend, impressions, clicks, meta_trials, meta_purchases
+            from (values
+                ('acc',   '2025-01-04', 0.01,                     100,  10,   1, 0),  -- 1 cent, 1 Meta trial
+                ('nullm', '2025-01-04', null,                     100,  null, 0, 0),  -- NULL measures: kept as 0
+                ('nanm',  '2025-01-04', cast('nan' as double),    1,    1,    0, 0),
+                ('infm',  '2025-01-04', cast('inf' as double),    1,    1,    0, 0),
+                ('ninfm', '2025-01-04', cast('-inf' as double),   1,    1,    0, 0),
+                ('negm',  '2025-01-04', 1.0,                      -3,   0,    0, 0)
+            ) as t(ad_id, date, spend, impressions, clicks, meta_trials, meta_purchases)
+        )
+    """,
+    # widened types: date TIMESTAMP (DATE expected), clicks UINTEGER (BIGINT expected)
+    "ad_performance_daily_country": f"""
+        select * replace (cast(date as timestamp) as date, cast(clicks as uinteger) as clicks) from (
+            {TABLES['ad_performance_daily_country']}
+            union all
+            select ad_id, cast(date as date), country, spend, impressions, clicks, meta_trials, meta_purchases
+            from (values
+                ('acc',   '2025-01-04', 'United States', 0.01,                  100, 10,   1, 0),
+                ('nullm', '2025-01-04', 'Germany',       null,                  100, null, 0, 0),
+                ('nanm',  '2025-01-04', 'Germany',       cast('nan' as double), 1,   1,    0, 0),
+                ('country_only', '2025-01-04', 'Namibia',  2.0,                   20,  1,    0, 0)  -- code 'NA' 
+            ) as t(ad_id, date, country, spend, impressions, clicks, meta_trials, meta_purchases)
+        )
+    """,
+    "mixpanel_user": f"""
+        {TABLES['mixpanel_user']}
+        union all
+        select distinct_id, null, null, 'acc', true, ' us' from ({ACC_USERS})
+        union all
+        select * from (values
+            ('tz_user',       null, null, 'nullm', true, 'DE'),
+            ('blank_country', null, null, 'nullm', true, '   '),
+            ('d12',           null, null, 'refund_once', true, 'US'),
+            ('blank_ids',     '',   '',   'a2',    true, 'FR')
+        )
+    """,
+    # event_time is TIMESTAMPTZ for the whole file; every instant is given in UTC
+    "mixpanel_event": f"""
+        select * replace (cast(strftime(event_time, '%Y-%m-%d %H:%M:%S') || '+00' as timestamptz) as event_time)
+        from (
+            {TABLES['mixpanel_event']}
+            union all
+            select 'acc_e' || lpad(cast(i as varchar), 3, '0'), distinct_id, 'RC Trial started',
+                   timestamp '2025-01-04 12:00:00', 'prod_acc', cast(null as double)
+            from ({ACC_USERS})
+            union all
+            select event_uuid, distinct_id, event_name, cast(event_time as timestamp), product_id,
+                   cast(revenue_usd as double)
+            from (values
+                ('tz_e1',       'tz_user',       'RC Trial started',    '2025-01-04 23:30:00', 'prod_w', null),
+                ('blank_e1',    'blank_country', 'RC Trial started',    '2025-01-04 10:00:00', 'prod_w', null),
+                (null,          'u1',            'RC Trial started',    '2025-01-03 10:00:00', 'prod_w', null),
+                ('',            'u1',            'RC Trial started',    '2025-01-03 10:00:00', 'prod_w', null),
+                ('e_nullname',  'u1',            null,                  '2025-01-03 10:00:00', 'prod_w', null),
+                ('e_emptyname', 'u1',            '',                    '2025-01-03 10:00:00', 'prod_w', null),
+                ('e_nulltime',  'u1',            'RC Trial started',    null,                  'prod_w', null),
+                ('e_nulltime',  'u1',            'RC Trial started',    null,                  'prod_w', null),
+                ('e_nan',       'u6',            'RC Initial purchase', '2025-01-05 10:00:00', 'prod_y', 'nan'),
+                ('e_inf',       'u6',            'RC Initial purchase', '2025-01-05 11:00:00', 'prod_y', '-inf'),
+                -- a bad copy of u3's purchase e30 that sorts first: it must not hide the good one
+                ('e30',         'u3',            'RC Initial purchase', '2025-01-02 08:00:00', 'prod_a', 'nan'),
+                -- D12: a trial, a purchase and a conversion of one product on one day, one refund
+                ('d12_t',       'd12',           'RC Trial started',    '2025-01-02 08:00:00', 'prod_d', null),
+                ('d12_p',       'd12',           'RC Initial purchase', '2025-01-02 09:00:00', 'prod_d', '6.00'),
+                ('d12_c',       'd12',           'RC Trial converted',  '2025-01-02 10:00:00', 'prod_d', '7.00'),
+                ('d12_r',       'd12',           'RC Cancellation',     '2025-01-02 11:00:00', 'prod_d', '-7.00'),
+                ('blank_e1',    'blank_ids',     'RC Trial started',    '2025-01-03 10:00:00', 'prod_w', null)
+            ) as t(event_uuid, distinct_id, event_name, event_time, product_id, revenue_usd)
+        )
+    """,
+    "user_product_metrics": f"""
+        {TABLES['user_product_metrics']}
+        union all
+        select distinct_id, 'prod_acc',
+               case when i = 0 then 1.5 else 0.5 end,   -- acc_000: rate 1.5, rejected
+               0.1, 0.1, 150.0
+        from ({ACC_USERS})
+        union all
+        select distinct_id, product_id, cast(r1 as double), cast(r2 as double), cast(r3 as double),
+               cast(cv as double)
+        from (values
+            ('u1',      'prod_rate_neg', '-0.1', '0.1', '0.1', '1'),
+            ('u1',      'prod_rate_big', '0.1',  '0.1', '1.2', '1'),
+            ('u1',      'prod_rate_nan', 'nan',  '0.1', '0.1', '1'),
+            ('u1',      'prod_rate_inf', '0.1',  'inf', '0.1', '1'),
+            ('u1',      'prod_cv_neg',   '0.1',  '0.1', '0.1', '-5'),
+            ('u1',      'prod_cv_nan',   '0.1',  '0.1', '0.1', 'nan'),
+            ('u1',      'prod_cv_inf',   '0.1',  '0.1', '0.1', 'inf'),
+            ('tz_user', 'prod_w',        null,   null,  null,  null),    -- NULLs are kept
+            ('d12',     'prod_d',        '0.8',  '0.5', '0.4', '50')
+        ) as t(distinct_id, product_id, r1, r2, r3, cv)
+    """,
+    "id_name_mapping": """
+        select * from (values
+            ('campaign', 'c1',            'Campaign One'),
+            ('ad',       '000777',        'Ad 000777'),
+            ('adset',    'as1',           ''),              -- empty: named by its id
+            ('ad',       '777',           'Seven'),
+            ('ad',       '777',           'Seven'),         -- exact duplicate
+            ('adset',    'as2',           'Two A'),         -- two names: both rejected
+            ('adset',    'as2',           'Two B'),
+            ('Campaign', 'c2',            'x'),             -- not campaign / adset / ad
+            (null,       'c9',            'x'),
+            ('ad',       '',              'x'),
+            ('ad',       'not_an_entity', 'Zed')            -- kept, but no mart entity
+        ) as t(entity_type, entity_id, canonical_name)
+    """,
+}
+
+
+
 def write(out_dir: Path, overrides: dict[str, str] | None = None, skip: tuple[str, ...] = ()) -> Path:
-    """Write the six Parquet files into out_dir; `overrides` replaces a table's SQL."""
+    """Write the six Parquet files into out_dir; `overrides` replaces a table's SQL
+    (EDGES: the data set with every edge case)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     tables = {**TABLES, **(overrides or {})}
     con = duckdb.connect()

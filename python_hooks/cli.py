@@ -47,54 +47,19 @@ import json
 import os
 import shutil
 import sys
-import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from python_hooks.progress import BuildProgress
+from python_hooks.project import PROJECT_DIR, absolute as _abs, resolve_raw_dir, resolve_target_dir, resolve_warehouse
+
 RUN_REPORT_NAME = "run_report.json"
-DEFAULT_WAREHOUSE = Path("warehouse") / "ad_precompute.duckdb"
 VALIDATE_REPORT_NAME = "precompute_validate_report.json"
 
 
 # --------------------------------------------------------------------------- paths
-
-
-def _abs(path: str | os.PathLike[str]) -> Path:
-    """Absolute path, relative ones resolved against the current directory (symlinks kept)."""
-    return Path(os.path.abspath(os.path.expanduser(os.fspath(path))))
-
-
-def resolve_warehouse(arg: str | None, project_dir: Path = PROJECT_DIR) -> Path:
-    """The published path: ``--warehouse`` > ``$PRECOMPUTE_WAREHOUSE`` > the project's default.
-
-    Deliberately not ``$DUCKDB_PATH``: that is the file a plain ``dbt build`` writes,
-    and dbt must never write into a published release.
-    """
-    if arg:
-        return _abs(arg)
-    if os.environ.get("PRECOMPUTE_WAREHOUSE"):
-        return _abs(os.environ["PRECOMPUTE_WAREHOUSE"])
-    return project_dir / DEFAULT_WAREHOUSE
-
-
-def resolve_raw_dir(arg: str | None, project_dir: Path = PROJECT_DIR) -> Path:
-    if arg:
-        return _abs(arg)
-    if os.environ.get("RAW_DATA_DIR"):
-        return _abs(os.environ["RAW_DATA_DIR"])
-    return project_dir / "data" / "sample"
-
-
-def resolve_target_dir(project_dir: Path = PROJECT_DIR) -> Path:
-    """dbt's target path: $DBT_TARGET_PATH (relative = to the project dir) or <project>/target."""
-    env = os.environ.get("DBT_TARGET_PATH")
-    if env:
-        p = Path(os.path.expanduser(env))
-        return p if p.is_absolute() else project_dir / p
-    return project_dir / "target"
 
 
 def _iso_date(value: str) -> str:
@@ -102,137 +67,6 @@ def _iso_date(value: str) -> str:
         return _dt.date.fromisoformat(value).isoformat()
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
-
-
-# --------------------------------------------------------------------------- progress
-
-
-_STATUS_LABEL = {"success": "OK", "pass": "PASS", "fail": "FAIL", "error": "ERROR",
-                 "skipped": "SKIP", "warn": "WARN", "no-op": "NO-OP"}
-_COLOR = {"OK": "32", "PASS": "32", "FAIL": "31", "ERROR": "31", "SKIP": "33", "WARN": "33"}
-
-
-class Progress:
-    """Renders dbt node events: one line per finished node; on a TTY also a live status line.
-
-    Thread-safe (dbt fires events from its worker threads). ``i/n`` is the number
-    of finished nodes out of the nodes dbt selected (the hook is shown apart).
-    """
-
-    def __init__(self, stream: TextIO, live: bool):
-        self.stream = stream
-        self.live = live
-        self.total: int | None = None
-        self.done = 0
-        self.running: dict[str, str] = {}
-        self.finished: set[str] = set()
-        self.failed: list[str] = []
-        self.skipped: list[str] = []
-        self.t0 = time.monotonic()
-        self._lock = threading.Lock()
-        self._status_shown = False
-        self._last_draw = 0.0
-
-    # -- event entry point
-    def handle(self, ev: Any) -> None:
-        name = ev.name
-        if name not in ("LogStartLine", "NodeFinished", "SkippingDetails", "LogHookEndLine"):
-            return
-        with self._lock:
-            if ev.total:
-                self.total = ev.total if name != "LogHookEndLine" else self.total
-            if name == "LogStartLine":
-                self.running[ev.unique_id] = f"{ev.resource_type} {ev.node_name}"
-                self._draw_status(force=False)
-            elif name == "LogHookEndLine":
-                self._emit(f"[hook] {self._label(ev.status, None):<7s} on-run-start "
-                           f"{ev.node_name} {self._secs(ev.execution_time)}", ev.status)
-            else:
-                if ev.unique_id in self.finished:
-                    return
-                self.finished.add(ev.unique_id)
-                self.running.pop(ev.unique_id, None)
-                self.done += 1
-                label = self._label(ev.status, ev.failures)
-                if ev.status == "skipped":  # downstream of a failure: counted, summed up at the end
-                    self.skipped.append(ev.node_name)
-                    self._draw_status(force=True)
-                    return
-                if ev.status in ("fail", "error", "warn"):
-                    self.failed.append(ev.node_name)
-                total = self.total or 0
-                width = len(str(total)) if total else 3
-                line = (f"[{self.done:>{width}d}/{total}] {label:<7s} {ev.resource_type or '':<9s} "
-                        f"{ev.node_name} {self._secs(ev.execution_time)}")
-                self._emit(line, ev.status)
-
-    def start(self) -> "Progress":
-        """On a live display, refresh the status line (elapsed time) every 0.5 s."""
-        if self.live:
-            self._stop = threading.Event()
-
-            def tick() -> None:
-                while not self._stop.wait(0.5):
-                    with self._lock:
-                        self._draw_status(force=True)
-
-            threading.Thread(target=tick, name="precompute-progress", daemon=True).start()
-        return self
-
-    def close(self) -> None:
-        if getattr(self, "_stop", None) is not None:
-            self._stop.set()
-        with self._lock:
-            self._clear_status()
-            if self.skipped:
-                self.stream.write(f"[{self.done}/{self.total or self.done}] SKIP    {len(self.skipped)} nodes "
-                                  f"(downstream of a failure), e.g. {', '.join(self.skipped[:3])}\n")
-            self.stream.flush()
-
-    # -- rendering helpers
-    @staticmethod
-    def _secs(t: float | None) -> str:
-        return f"({t:.2f}s)" if t is not None else ""
-
-    @staticmethod
-    def _label(status: str | None, failures: int | None) -> str:
-        label = _STATUS_LABEL.get(status or "", (status or "?").upper())
-        if status in ("fail", "warn") and failures is not None:
-            label += f" {failures}"
-        return label
-
-    def _colored(self, line: str, status: str | None) -> str:
-        label = _STATUS_LABEL.get(status or "")
-        if not self.live or label not in _COLOR:
-            return line
-        return line.replace(label, f"\x1b[{_COLOR[label]}m{label}\x1b[0m", 1)
-
-    def _clear_status(self) -> None:
-        if self.live and self._status_shown:
-            self.stream.write("\r\x1b[K")
-            self._status_shown = False
-
-    def _emit(self, line: str, status: str | None) -> None:
-        self._clear_status()
-        self.stream.write(self._colored(line, status) + "\n")
-        self._draw_status(force=True)
-        self.stream.flush()
-
-    def _draw_status(self, force: bool) -> None:
-        if not self.live:
-            return
-        now = time.monotonic()
-        if not force and now - self._last_draw < 0.1:
-            return
-        self._last_draw = now
-        cols = shutil.get_terminal_size((100, 20)).columns
-        names = list(self.running.values())
-        running = ", ".join(names[:3]) + (f" (+{len(names) - 3})" if len(names) > 3 else "")
-        doing = f"  running: {running}" if running else ("" if self.total else "  parsing the dbt project ...")
-        status = f"[{self.done}/{self.total or '?'}] {now - self.t0:5.1f}s{doing}"
-        self.stream.write("\r\x1b[K" + status[: max(cols - 1, 10)])
-        self._status_shown = True
-        self.stream.flush()
 
 
 # --------------------------------------------------------------------------- run
@@ -325,17 +159,15 @@ def _run_locked(a: argparse.Namespace, store: Any, run_id: str, project_dir: Pat
     started_at = _dt.datetime.now(_dt.timezone.utc)
     timings: dict[str, float] = {}
     t0 = time.monotonic()
-    progress = Progress(out, live=live).start()
     errors: list[str] = []
     warnings: list[str] = []
     result = None
-    try:
-        result = run_dbt(args, project_dir=project_dir, vars=dbt_vars,
-                         env={"DUCKDB_PATH": str(build_file)}, on_event=progress.handle)
-    except Exception as exc:  # noqa: BLE001 - dbt raising outside its own handling: still report
-        errors.append(f"{type(exc).__name__}: {exc}")
-    finally:
-        progress.close()
+    with BuildProgress(out, live=live) as progress:
+        try:
+            result = run_dbt(args, project_dir=project_dir, vars=dbt_vars,
+                             env={"DUCKDB_PATH": str(build_file)}, on_event=progress.handle)
+        except Exception as exc:  # noqa: BLE001 - dbt raising outside its own handling: still report
+            errors.append(f"{type(exc).__name__}: {exc}")
     timings["build_seconds"] = time.monotonic() - t0
     _keep_run_results(target_dir, run_dir)  # before `dbt compile` (publishing) overwrites it
 
@@ -628,8 +460,7 @@ def cmd_validate(a: argparse.Namespace) -> int:
     project_dir = _abs(a.project_dir)
     return validate.main_validate(
         warehouse=resolve_warehouse(a.warehouse, project_dir),
-        raw_dir=_abs(a.raw_dir) if a.raw_dir else None,
-        default_raw_dir=resolve_raw_dir(None, project_dir),
+        raw_dir=resolve_raw_dir(a.raw_dir, project_dir),
         start=a.start,
         as_of=a.as_of,
         cases=a.cases,
@@ -699,8 +530,8 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="compare random warehouse cells with the on-demand path")
     v.add_argument("--cases", type=int, default=200, help="number of cells to draw (default: %(default)s)")
     v.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
-    v.add_argument("--raw-dir", help="raw Parquet directory for the on-demand side (default: the "
-                                     "directory the warehouse was built from)")
+    v.add_argument("--raw-dir", help="raw Parquet directory the warehouse was built from, for the on-demand "
+                                     "side (default: $RAW_DATA_DIR or <project>/data/sample)")
     v.add_argument("--start", type=_iso_date, help="expected start_date (must equal the warehouse's)")
     v.add_argument("--as-of", type=_iso_date, help="expected as_of_date (must equal the warehouse's)")
     v.add_argument("--warehouse", help="DuckDB file (default as for run)")

@@ -27,7 +27,7 @@ Design
 * A fixed, seed-independent set of hand-written *edge fixtures* (ads ``000777``,
   ``777``, ``0099001``, ``ad_ghost_01`` and users named ``edge_*``) covers every
   edge case the contract names. No background (random) user is attributed to those
-  ads, so their lists can be checked by hand. See ``EDGE_CASES`` below.
+  ads, so their lists can be checked by hand. See ``EDGE_META`` and ``EDGE_USERS`` below.
 
 Times are naive UTC timestamps. Background events stop at the *export time*,
 06:00 on the day after the last Meta date, so a few events fall after the last Meta
@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import os
 import random
 import sys
@@ -49,6 +50,8 @@ from dataclasses import dataclass
 from datetime import date
 
 import duckdb
+
+from python_hooks.project import source_tables
 
 # --------------------------------------------------------------------------- constants
 
@@ -135,62 +138,134 @@ ORPHAN_AD = "0099001"  # in both Meta tables, NOT in id_hierarchy_mapping
 GHOST_AD = "ad_ghost_01"  # only on users: not in Meta, not in the mapping
 NEVER_DELIVERED_AD = "0055500"  # in the mapping only (no Meta rows, no users)
 
-EDGE_CASES = """
-Edge fixtures (D0 = start_date + 2 days, E = last Meta date = start + days - 1; small
+# The edge fixtures, as data (D0 = start_date + 2 days, E = the last Meta date; small defaults:
+# D0 = 2025-01-03, E = 2025-01-21; with as_of_date pinned to E, as_of - trial_days = 2025-01-14).
+# A day is D0, E, D0+n or E+n.
+EDGE_PREAMBLE = """Edge fixtures (D0 = start_date + 2 days, E = last Meta date = start + days - 1; small
 defaults: D0 = 2025-01-03, E = 2025-01-21; with as_of_date pinned to E,
 as_of - trial_days = 2025-01-14).
-Products/prices: prod_weekly 6.99, prod_monthly 14.99, prod_annual 49.99, prod_lifetime 99.99.
+Products/prices: prod_weekly 6.99, prod_monthly 14.99, prod_annual 49.99, prod_lifetime 99.99."""
 
-Meta (both tables; each daily row = exact sum of its country rows):
-  000777 D0   : United States, US (alpha-2 label, same code), Germany, Atlantis, Unknown (unmapped->ZZ);
-                the daily row AND the Germany country row are each delivered twice (exact duplicates)
-  000777 D0+1 : United States, Canada
-  000777 E    : United States, United Kingdom
-  777    D0   : Canada, CA (alpha-2 label), France with clicks = -2 (negative measure, country table only;
-                the daily row includes the -2 and stays positive)
-  777    D0+1 : one United States row with spend = -12.50 (negative measure in BOTH tables)
-  0099001 D0, D0+1 : United States (ad in Meta, not in id_hierarchy_mapping)
-  0055500     : in id_hierarchy_mapping only (never delivered)
-Users (all has_abi_attribution TRUE, full ids 000777/ads_001_01/cmp_001, country US, unless noted):
-  edge_full_us                 trial W D0 10:00, converted W D0+3, renewal D0+10 (+exact duplicate user row
-                               and exact duplicate user_product_metrics row)
-  edge_refund_after            trial M at D0 00:00:00, converted D0+7 00:00:00, refund -14.99 D0+9 -> trial refund
-  edge_refund_before           trial M D0 12:00, refund -14.99 D0+2 BEFORE conversion D0+7 -> converted, no refund
-  edge_xprod (DE)              trial W at D0 23:59:59.999999, converted on prod_annual -> NOT converted
-  edge_cancel_zero (DE)        trial W, converted, RC Cancellation revenue 0 -> not a refund
-  edge_cancel_null             trial A (revenue 0), converted, RC Cancellation revenue NULL -> not a refund
-  edge_dup                     trial W and its conversion each delivered twice (same uuid/name/id/time)
-  edge_no_metrics              trial W, no user_product_metrics row
-  edge_no_country (NULL) / edge_empty_country ('')  -> ZZ
-  edge_two_trials_same_day     trial W at 06:00 and 18:00 on D0 (two uuids), converted D0 12:00
-                               (after the earliest start -> converted)
-  edge_two_products            trials W and A on D0, converted on A only
-  edge_conv_same_ts            conversion at exactly the trial start time -> converted
-  edge_refund_same_ts          refund at exactly the conversion time -> trial refund
-  edge_conv_after_asof         trial W D0, conversion at E+1 00:00:00 (after as_of) -> not converted
-  00042 and 42                 numeric-looking distinct_ids (text; 42 converts)
-  edge,comma / NULL / ''       rejected distinct_ids (user rows + trial events)
-  edge_partial_ad_only         only abi_ad_id -> ad, adset, campaign filled from the mapping
-  edge_partial_adset_campaign  adset + campaign, no ad -> adset and campaign only
-  edge_partial_adset_only      adset only -> adset, campaign filled from the adset
-  edge_partial_campaign_only   campaign only -> campaign only
-  edge_mismatch_campaign       ad 000777, adset ads_001_01, campaign cmp_002 (mapping says cmp_001)
-  edge_not_attributed          has_abi_attribution FALSE with ids -> not attributed
-  edge_attr_no_ids             has_abi_attribution TRUE, all ids NULL -> no entity
-  edge_trial_multi_day         trial W on D0 and trial A on D0+1
-  edge_purchase                initial purchase A D0 15:00, refund -49.99 D0+4 -> purchase refund
-  edge_purchase_refund_before  refund -14.99 D0 14:00 BEFORE purchase M D0 16:00 -> no purchase refund
-  edge_purchase_dup            initial purchase L delivered twice
-  edge_purchase_other_product_refund  purchase M, refund on prod_weekly -> no purchase refund
-  edge_last_day_first          trial M at E 00:00:00
-  edge_last_day_late           trial W at E 23:59:59.999999
-  edge_after_asof              trial W at E+1 00:00:00 (ignored)
-  edge_purchase_after_asof     initial purchase M at E+1 01:00 (ignored)
-  edge_777_a (CA)              trial W on ad 777 D0;  edge_777_b (FR): purchase M on ad 777 D0
-  edge_orphan_ad_only          ad 0099001 only -> ad level only
-  edge_orphan_with_parents     ad 0099001 + ads_001_02 + cmp_001 (user ids win)
-  edge_ghost (GB)              ad ad_ghost_01 + cmp_001, adset NULL -> ad ad_ghost_01, campaign cmp_001, no adset
-"""
+# Meta rows of the edge ads (both tables; each daily row = the exact sum of its country rows):
+# (ad, day, [(label, spend cents, impressions, clicks, meta_trials, meta_purchases)], labels whose
+# country row is delivered twice, daily row delivered twice, note). A day after E, or one the ad
+# already has (a short window), is left out.
+EDGE_META = [
+    (EDGE_AD, "D0", [("United States", 12037, 8012, 143, 9, 3), ("US", 1505, 1100, 19, 2, 0),
+                     ("Germany", 4010, 3300, 51, 3, 1), ("Atlantis", 299, 260, 4, 1, 0),
+                     ("Unknown", 50, 40, 0, 0, 0)], ("Germany",), True,
+     "United States, US (alpha-2 label, same code), Germany, Atlantis, Unknown (unmapped->ZZ); the daily "
+     "row AND the Germany country row are each delivered twice (exact duplicates)"),
+    (EDGE_AD, "D0+1", [("United States", 6000, 4000, 70, 4, 1), ("Canada", 2525, 1500, 22, 2, 0)], (), False,
+     "United States, Canada"),
+    (EDGE_AD, "E", [("United States", 8888, 6000, 100, 5, 2), ("United Kingdom", 3001, 2100, 30, 2, 1)], (), False,
+     "United States, United Kingdom"),
+    (EDGE_AD_777, "D0", [("Canada", 5000, 3000, 40, 4, 1), ("CA", 1000, 600, 8, 1, 0),
+                         ("France", 2000, 1500, -2, 0, 0)], (), False,
+     "Canada, CA (alpha-2 label), France with clicks = -2 (negative measure, country table only; the daily "
+     "row includes the -2 and stays positive)"),
+    (EDGE_AD_777, "D0+1", [("United States", -1250, 0, 0, 0, 0)], (), False,
+     "one United States row with spend = -12.50 (negative measure in BOTH tables)"),
+    (ORPHAN_AD, "D0", [("United States", 3333, 2500, 40, 3, 1)], (), False,
+     "United States (ad in Meta, not in id_hierarchy_mapping)"),
+    (ORPHAN_AD, "D0+1", [("United States", 2222, 1800, 25, 2, 0)], (), False, "United States"),
+]
+
+# The edge users, in the order their rows are written (event uuids edge-0001, ... follow it):
+# (distinct_id, (abi_campaign_id, abi_ad_set_id, abi_ad_id) or FULL, country, flags, events, note).
+# Ids cmp_a / cmp_other / adset_a / adset_b are those of the tree (the first two campaigns; the
+# first two adsets of cmp_a). Flags: dup (the user row and its metrics rows delivered twice),
+# unattributed (has_abi_attribution FALSE), no_metrics (no user_product_metrics row; every other
+# trial or purchase pair of a user has one). Events, separated by ";": day, time, event
+# (open, trial, converted, purchase, cancel, renewal, expiration), product (W, M, A, L), revenue
+# (price or -price: the product's price; or a number; none by default), "x2" = delivered twice.
+FULL = ("cmp_a", "adset_a", EDGE_AD)
+EDGE_USERS = [
+    ("edge_full_us", FULL, "US", "dup", "D0 09:55 open; D0 10:00 trial W; D0+3 10:00:05 converted W price; "
+     "D0+10 10:00:07 renewal W price", "trial W D0 10:00, converted W D0+3, renewal D0+10 (+exact duplicate "
+     "user row and exact duplicate user_product_metrics row)"),
+    ("edge_refund_after", FULL, "US", "", "D0 00:00 trial M; D0+7 00:00 converted M price; "
+     "D0+9 13:00 cancel M -price", "trial M at D0 00:00:00, converted D0+7 00:00:00, refund -14.99 D0+9 -> trial refund"),
+    ("edge_refund_before", FULL, "US", "", "D0 12:00 trial M; D0+2 12:00 cancel M -price; "
+     "D0+7 12:00 converted M price", "trial M D0 12:00, refund -14.99 D0+2 BEFORE conversion D0+7 -> converted, no refund"),
+    ("edge_xprod", FULL, "DE", "", "D0 23:59:59.999999 trial W; D0+3 09:00 converted A price",
+     "trial W at D0 23:59:59.999999, converted on prod_annual -> NOT converted"),
+    ("edge_cancel_zero", FULL, "DE", "", "D0 08:00 trial W 0; D0+3 08:00 converted W price; D0+5 08:00 cancel W 0",
+     "trial W, converted, RC Cancellation revenue 0 -> not a refund"),
+    ("edge_cancel_null", FULL, "US", "", "D0 07:00 trial A 0; D0+7 07:00 converted A price; D0+8 07:00 cancel A",
+     "trial A (revenue 0), converted, RC Cancellation revenue NULL -> not a refund"),
+    ("edge_dup", FULL, "US", "", "D0 09:00 trial W x2; D0+3 09:00 converted W price x2",
+     "trial W and its conversion each delivered twice (same uuid/name/id/time)"),
+    ("edge_no_metrics", FULL, "US", "no_metrics", "D0 11:00 trial W; D0+3 11:00 expiration W",
+     "trial W, no user_product_metrics row"),
+    ("edge_no_country", FULL, None, "", "D0 13:00 trial W; D0+1 13:00 cancel W", "country NULL -> ZZ"),
+    ("edge_empty_country", FULL, "", "", "D0 14:00 trial M; D0+7 14:00 converted M price", "country '' -> ZZ"),
+    ("edge_two_trials_same_day", FULL, "US", "", "D0 06:00 trial W; D0 18:00 trial W; D0 12:00 converted W price",
+     "trial W at 06:00 and 18:00 on D0 (two uuids), converted D0 12:00 (after the earliest start -> converted)"),
+    ("edge_two_products", FULL, "US", "", "D0 15:00 trial W; D0 15:30 trial A; D0+7 15:30 converted A price",
+     "trials W and A on D0, converted on A only"),
+    ("edge_conv_same_ts", FULL, "US", "", "D0 16:00 trial W; D0 16:00 converted W price",
+     "conversion at exactly the trial start time -> converted"),
+    ("edge_refund_same_ts", FULL, "US", "", "D0 17:00 trial W; D0+3 17:00 converted W price; "
+     "D0+3 17:00 cancel W -price", "refund at exactly the conversion time -> trial refund"),
+    ("edge_conv_after_asof", FULL, "US", "", "D0 19:00 trial W; E+1 00:00 converted W price",
+     "trial W D0, conversion at E+1 00:00:00 (after as_of) -> not converted"),
+    ("00042", FULL, "US", "", "D0 20:00 trial W", "numeric-looking distinct_id (text)"),
+    ("42", FULL, "US", "", "D0 20:30 trial W; D0+3 20:30 converted W price", "numeric-looking distinct_id; converts"),
+    ("edge,comma", FULL, "US", "", "D0 21:00 trial W; D0+3 21:00 converted W price", "rejected distinct_id"),
+    (None, FULL, "US", "", "D0 21:30 trial W", "rejected distinct_id (NULL)"),
+    ("", FULL, "US", "", "D0 21:45 trial W", "rejected distinct_id ('')"),
+    ("edge_partial_ad_only", (None, None, EDGE_AD), "US", "", "D0 22:00 trial W",
+     "only abi_ad_id -> ad, adset, campaign filled from the mapping"),
+    ("edge_partial_adset_campaign", ("cmp_a", "adset_a", None), "US", "", "D0 22:10 trial W",
+     "adset + campaign, no ad -> adset and campaign only"),
+    ("edge_partial_campaign_only", ("cmp_a", None, None), "US", "", "D0 22:20 trial W",
+     "campaign only -> campaign only"),
+    ("edge_partial_adset_only", (None, "adset_a", None), "US", "", "D0 22:25 trial W",
+     "adset only -> adset, campaign filled from the adset"),
+    ("edge_mismatch_campaign", ("cmp_other", "adset_a", EDGE_AD), "US", "", "D0 22:30 trial W",
+     "ad 000777, adset ads_001_01, campaign cmp_002 (mapping says cmp_001)"),
+    ("edge_not_attributed", FULL, "US", "unattributed", "D0 22:40 trial W",
+     "has_abi_attribution FALSE with ids -> not attributed"),
+    ("edge_attr_no_ids", (None, None, None), "US", "", "D0 22:50 trial W",
+     "has_abi_attribution TRUE, all ids NULL -> no entity"),
+    ("edge_trial_multi_day", FULL, "US", "", "D0 23:00 trial W; D0+1 10:00 trial A", "trial W on D0 and trial A on D0+1"),
+    ("edge_purchase", FULL, "US", "", "D0 15:00 purchase A price; D0+4 15:00 cancel A -price",
+     "initial purchase A D0 15:00, refund -49.99 D0+4 -> purchase refund"),
+    ("edge_purchase_refund_before", FULL, "US", "", "D0 14:00 cancel M -price; D0 16:00 purchase M price",
+     "refund -14.99 D0 14:00 BEFORE purchase M D0 16:00 -> no purchase refund"),
+    ("edge_purchase_dup", FULL, "US", "", "D0 18:00 purchase L price x2", "initial purchase L delivered twice"),
+    ("edge_purchase_other_product_refund", FULL, "US", "", "D0 19:00 purchase M price; D0+2 19:00 cancel W -price",
+     "purchase M, refund on prod_weekly -> no purchase refund"),
+    ("edge_last_day_first", FULL, "US", "", "E 00:00 trial M", "trial M at E 00:00:00"),
+    ("edge_last_day_late", FULL, "US", "", "E 23:59:59.999999 trial W", "trial W at E 23:59:59.999999"),
+    ("edge_after_asof", FULL, "US", "", "E+1 00:00 trial W", "trial W at E+1 00:00:00 (ignored)"),
+    ("edge_purchase_after_asof", FULL, "US", "", "E+1 01:00 purchase M price",
+     "initial purchase M at E+1 01:00 (ignored)"),
+    ("edge_777_a", ("cmp_a", "adset_b", EDGE_AD_777), "CA", "", "D0 12:00 trial W", "trial W on ad 777 D0"),
+    ("edge_777_b", ("cmp_a", "adset_b", EDGE_AD_777), "FR", "", "D0 13:00 purchase M price",
+     "purchase M on ad 777 D0"),
+    ("edge_orphan_ad_only", (None, None, ORPHAN_AD), "US", "", "D0 10:30 trial W", "ad 0099001 only -> ad level only"),
+    ("edge_orphan_with_parents", ("cmp_a", "adset_b", ORPHAN_AD), "US", "", "D0 10:45 trial W",
+     "ad 0099001 + ads_001_02 + cmp_001 (user ids win)"),
+    ("edge_ghost", ("cmp_a", None, GHOST_AD), "GB", "", "D0 11:30 trial W",
+     "ad ad_ghost_01 + cmp_001, adset NULL -> ad ad_ghost_01, campaign cmp_001, no adset"),
+]
+EDGE_EVENT_NAMES = {"open": "App Open", "trial": "RC Trial started", "converted": "RC Trial converted",
+                    "purchase": "RC Initial purchase", "cancel": "RC Cancellation", "renewal": "RC Renewal",
+                    "expiration": "RC Expiration"}
+EDGE_PRODUCTS = {"W": "prod_weekly", "M": "prod_monthly", "A": "prod_annual", "L": "prod_lifetime"}
+
+
+def edge_cases_help() -> str:
+    """The edge fixtures, for ``--help``."""
+    lines = [EDGE_PREAMBLE, "", "Meta (both tables; each daily row = exact sum of its country rows):"]
+    lines += [f"  {ad:7s} {day:5s}: {note}" for ad, day, *_, note in EDGE_META]
+    lines += [f"  {NEVER_DELIVERED_AD:7s}      : in id_hierarchy_mapping only (never delivered)",
+              "Users (all has_abi_attribution TRUE, full ids 000777/ads_001_01/cmp_001, country US, unless noted):"]
+    lines += [f"  {did!s:34s} {note}" for did, *_, note in EDGE_USERS]
+    return "\n".join(lines)
+
 
 # user_product_metrics of the edge users: trial_conversion_rate, trial_converted_to_refund_rate,
 # initial_purchase_to_refund_rate (1/10000), current_value (cents)
@@ -201,78 +276,27 @@ EDGE_METRICS = {
     "prod_lifetime": (0, 0, 250, 9999),
 }
 
-TABLES = [
-    "ad_performance_daily",
-    "ad_performance_daily_country",
-    "id_hierarchy_mapping",
-    "mixpanel_user",
-    "mixpanel_event",
-    "user_product_metrics",
-]
+TABLES = list(source_tables())  # the six source tables; columns and types from the sources YAML
 
-# intermediate CSV columns -> (SQL select list, ORDER BY list)
-_CSV_COLUMNS = {
-    "ad_performance_daily": {
-        "d": "INTEGER", "ad_id": "VARCHAR", "spend_c": "BIGINT", "impressions": "BIGINT",
-        "clicks": "BIGINT", "meta_trials": "BIGINT", "meta_purchases": "BIGINT",
-    },
-    "ad_performance_daily_country": {
-        "d": "INTEGER", "ad_id": "VARCHAR", "country": "VARCHAR", "spend_c": "BIGINT",
-        "impressions": "BIGINT", "clicks": "BIGINT", "meta_trials": "BIGINT", "meta_purchases": "BIGINT",
-    },
-    "id_hierarchy_mapping": {"ad_id": "VARCHAR", "adset_id": "VARCHAR", "campaign_id": "VARCHAR"},
-    "mixpanel_user": {
-        "distinct_id": "VARCHAR", "abi_campaign_id": "VARCHAR", "abi_ad_set_id": "VARCHAR",
-        "abi_ad_id": "VARCHAR", "has_abi_attribution": "BOOLEAN", "country": "VARCHAR",
-    },
-    "mixpanel_event": {
-        "event_uuid": "VARCHAR", "distinct_id": "VARCHAR", "event_name": "VARCHAR", "t_us": "BIGINT",
-        "product_id": "VARCHAR", "revenue_c": "BIGINT",
-    },
-    "user_product_metrics": {
-        "distinct_id": "VARCHAR", "product_id": "VARCHAR", "tcr": "BIGINT", "ttr": "BIGINT",
-        "ipr": "BIGINT", "cv_c": "BIGINT",
-    },
+# The intermediate CSV holds each column in the sources YAML's order, as text, cast to its
+# contract type on export; except these, which the generator writes as integers:
+# column -> (CSV column, CSV type, the SQL that decodes it).
+ENCODED = {
+    "date": ("d", "INTEGER", "({start} + d)::DATE"),
+    "spend": ("spend_c", "BIGINT", "spend_c::DOUBLE / 100.0"),
+    "event_time": ("t_us", "BIGINT", "make_timestamp(t_us)::TIMESTAMP"),
+    "revenue_usd": ("revenue_c", "BIGINT", "revenue_c::DOUBLE / 100.0"),
+    "trial_conversion_rate": ("tcr", "BIGINT", "tcr::DOUBLE / 10000.0"),
+    "trial_converted_to_refund_rate": ("ttr", "BIGINT", "ttr::DOUBLE / 10000.0"),
+    "initial_purchase_to_refund_rate": ("ipr", "BIGINT", "ipr::DOUBLE / 10000.0"),
+    "current_value": ("cv_c", "BIGINT", "cv_c::DOUBLE / 100.0"),
 }
-
-_MEASURES = "impressions::BIGINT AS impressions, clicks::BIGINT AS clicks, " \
-    "meta_trials::BIGINT AS meta_trials, meta_purchases::BIGINT AS meta_purchases"
-
-_SELECTS = {
-    "ad_performance_daily": (
-        "({start} + d)::DATE AS date, ad_id::VARCHAR AS ad_id, spend_c::DOUBLE / 100.0 AS spend, " + _MEASURES,
-        "date, ad_id, spend, impressions, clicks, meta_trials, meta_purchases",
-    ),
-    "ad_performance_daily_country": (
-        "({start} + d)::DATE AS date, ad_id::VARCHAR AS ad_id, spend_c::DOUBLE / 100.0 AS spend, "
-        + _MEASURES + ", country::VARCHAR AS country",
-        "date, ad_id, country, spend, impressions, clicks, meta_trials, meta_purchases",
-    ),
-    "id_hierarchy_mapping": (
-        "ad_id::VARCHAR AS ad_id, adset_id::VARCHAR AS adset_id, campaign_id::VARCHAR AS campaign_id",
-        "campaign_id, adset_id, ad_id",
-    ),
-    "mixpanel_user": (
-        "distinct_id::VARCHAR AS distinct_id, abi_campaign_id::VARCHAR AS abi_campaign_id, "
-        "abi_ad_set_id::VARCHAR AS abi_ad_set_id, abi_ad_id::VARCHAR AS abi_ad_id, "
-        "has_abi_attribution::BOOLEAN AS has_abi_attribution, country::VARCHAR AS country",
-        "distinct_id, abi_campaign_id, abi_ad_set_id, abi_ad_id, has_abi_attribution, country",
-    ),
-    "mixpanel_event": (
-        "event_uuid::VARCHAR AS event_uuid, distinct_id::VARCHAR AS distinct_id, "
-        "event_name::VARCHAR AS event_name, make_timestamp(t_us)::TIMESTAMP AS event_time, "
-        "product_id::VARCHAR AS product_id, revenue_c::DOUBLE / 100.0 AS revenue_usd",
-        "event_time, event_uuid, event_name, distinct_id, product_id, revenue_usd",
-    ),
-    "user_product_metrics": (
-        "distinct_id::VARCHAR AS distinct_id, product_id::VARCHAR AS product_id, "
-        "tcr::DOUBLE / 10000.0 AS trial_conversion_rate, "
-        "ttr::DOUBLE / 10000.0 AS trial_converted_to_refund_rate, "
-        "ipr::DOUBLE / 10000.0 AS initial_purchase_to_refund_rate, "
-        "cv_c::DOUBLE / 100.0 AS current_value",
-        "distinct_id, product_id, trial_conversion_rate, trial_converted_to_refund_rate, "
-        "initial_purchase_to_refund_rate, current_value",
-    ),
+# The rows of each file are sorted by (the other columns follow, in file order):
+SORT_FIRST = {
+    "id_hierarchy_mapping": ["campaign_id", "adset_id", "ad_id"],
+    "mixpanel_event": ["event_time", "event_uuid", "event_name", "distinct_id"],
+    "ad_performance_daily": ["date"],
+    "ad_performance_daily_country": ["date", "ad_id", "country"],
 }
 
 
@@ -617,7 +641,7 @@ class _Gen:
                     spend_c = max(1, round(e * cpt * (0.7 + 0.6 * rnd()) * 100))
                     impressions = max(1, round(spend_c / (cpt * 0.35) * 10 * (0.9 + 0.2 * rnd())))
                     clicks = max(trials, stoch(impressions * 0.011 * (0.6 + 0.8 * rnd())))
-                    row = (d, ad_id, pool[j][0], spend_c, impressions, clicks, trials, purchases)
+                    row = (ad_id, d, pool[j][0], spend_c, impressions, clicks, trials, purchases)
                     w_country(row)
                     if rnd() < 0.0002:
                         w_country(row)  # exact duplicate delivery
@@ -633,7 +657,7 @@ class _Gen:
                         attributed.append((ad_id, j, 0))
                     for _ in range(n_p):
                         attributed.append((ad_id, j, 1))
-                drow = (d, ad_id, *sums)
+                drow = (ad_id, d, *sums)
                 w_daily(drow)
                 if rnd() < 0.0005:
                     w_daily(drow)  # exact duplicate delivery
@@ -705,251 +729,56 @@ class _Gen:
     # ---------------------------------------------------------------- edge fixtures
 
     def edges(self):
-        """Hand-written, seed-independent rows covering the contract's edge cases (see EDGE_CASES)."""
-        cfg = self.cfg
-        d0 = min(2, cfg.days - 1)
-        e = self.last
+        """The seed-independent rows of EDGE_META and EDGE_USERS (the contract's edge cases)."""
+        d0, e = min(2, self.cfg.days - 1), self.last
         w_daily = self.out.w["ad_performance_daily"].writerow
         w_country = self.out.w["ad_performance_daily_country"].writerow
-
-        def meta(ad_id, d, rows, dup_daily=False, dup_labels=()):
-            sums = [0, 0, 0, 0, 0]
-            for label, *m in rows:
-                w_country((d, ad_id, label, *m))
-                if label in dup_labels:
-                    w_country((d, ad_id, label, *m))
-                sums = [a + b for a, b in zip(sums, m)]
-            w_daily((d, ad_id, *sums))
-            if dup_daily:
-                w_daily((d, ad_id, *sums))
-
-        # (label, spend cents, impressions, clicks, meta_trials, meta_purchases)
-        meta(EDGE_AD, d0, [
-            ("United States", 12037, 8012, 143, 9, 3),
-            ("US", 1505, 1100, 19, 2, 0),
-            ("Germany", 4010, 3300, 51, 3, 1),
-            ("Atlantis", 299, 260, 4, 1, 0),
-            ("Unknown", 50, 40, 0, 0, 0),
-        ], dup_daily=True, dup_labels=("Germany",))
-        if d0 + 1 <= e:
-            meta(EDGE_AD, d0 + 1, [("United States", 6000, 4000, 70, 4, 1), ("Canada", 2525, 1500, 22, 2, 0)])
-        if e > d0 + 1:
-            meta(EDGE_AD, e, [("United States", 8888, 6000, 100, 5, 2), ("United Kingdom", 3001, 2100, 30, 2, 1)])
-        meta(EDGE_AD_777, d0, [
-            ("Canada", 5000, 3000, 40, 4, 1),
-            ("CA", 1000, 600, 8, 1, 0),
-            ("France", 2000, 1500, -2, 0, 0),
-        ])
-        if d0 + 1 <= e:
-            meta(EDGE_AD_777, d0 + 1, [("United States", -1250, 0, 0, 0, 0)])
-        meta(ORPHAN_AD, d0, [("United States", 3333, 2500, 40, 3, 1)])
-        if d0 + 1 <= e:
-            meta(ORPHAN_AD, d0 + 1, [("United States", 2222, 1800, 25, 2, 0)])
-
-        seq = [0]
-
-        def uuid():
-            seq[0] += 1
-            return f"edge-{seq[0]:04d}"
-
-        def ts(day, hh=0, mm=0, ss=0, us=0):
-            return self.day_us(day) + ((hh * 60 + mm) * 60 + ss) * US_PER_SEC + us
-
-        W, M, A, L = "prod_weekly", "prod_monthly", "prod_annual", "prod_lifetime"
+        ids = {"cmp_a": self.cmp_a, "cmp_other": self.cmp_other, "adset_a": self.adset_a, "adset_b": self.adset_b}
         price = {p: v[0] for p, v in PRODUCTS.items()}
-        full = (self.cmp_a, self.adset_a, EDGE_AD)
 
-        def user(did, ids=full, has=True, country="US", dup=False):
-            row = (_n(did), _n(ids[0]), _n(ids[1]), _n(ids[2]), "true" if has else "false", _n(country))
-            self.w_user(row)
-            if dup:
-                self.w_user(row)
+        def day(spec: str) -> int:
+            base, _, offset = spec.partition("+")
+            return (d0 if base == "D0" else e) + int(offset or 0)
 
-        def ev(did, name, t, product=None, revenue_c=None, dup=False):
-            row = (uuid(), _n(did), name, t, _n(product), _n(revenue_c))
-            self.w_event(row)
-            if dup:
-                self.w_event(row)
-
-        pairs = []  # (distinct_id, product) with a metrics row
-
-        def trial(did, t, product, revenue_c=None, dup=False):
-            ev(did, "RC Trial started", t, product, revenue_c, dup)
-            pairs.append((did, product))
-
-        def purchase(did, t, product, dup=False):
-            ev(did, "RC Initial purchase", t, product, price[product], dup)
-            pairs.append((did, product))
-
-        u = "edge_full_us"
-        user(u, dup=True)
-        ev(u, "App Open", ts(d0, 9, 55))
-        trial(u, ts(d0, 10), W)
-        ev(u, "RC Trial converted", ts(d0 + 3, 10, 0, 5), W, price[W])
-        ev(u, "RC Renewal", ts(d0 + 10, 10, 0, 7), W, price[W])
-
-        u = "edge_refund_after"
-        user(u)
-        trial(u, ts(d0), M)
-        ev(u, "RC Trial converted", ts(d0 + 7), M, price[M])
-        ev(u, "RC Cancellation", ts(d0 + 9, 13), M, -price[M])
-
-        u = "edge_refund_before"
-        user(u)
-        trial(u, ts(d0, 12), M)
-        ev(u, "RC Cancellation", ts(d0 + 2, 12), M, -price[M])
-        ev(u, "RC Trial converted", ts(d0 + 7, 12), M, price[M])
-
-        u = "edge_xprod"
-        user(u, country="DE")
-        trial(u, ts(d0, 23, 59, 59, 999_999), W)
-        ev(u, "RC Trial converted", ts(d0 + 3, 9), A, price[A])
-
-        u = "edge_cancel_zero"
-        user(u, country="DE")
-        trial(u, ts(d0, 8), W, 0)
-        ev(u, "RC Trial converted", ts(d0 + 3, 8), W, price[W])
-        ev(u, "RC Cancellation", ts(d0 + 5, 8), W, 0)
-
-        u = "edge_cancel_null"
-        user(u)
-        trial(u, ts(d0, 7), A, 0)
-        ev(u, "RC Trial converted", ts(d0 + 7, 7), A, price[A])
-        ev(u, "RC Cancellation", ts(d0 + 8, 7), A, None)
-
-        u = "edge_dup"
-        user(u)
-        trial(u, ts(d0, 9), W, dup=True)
-        ev(u, "RC Trial converted", ts(d0 + 3, 9), W, price[W], dup=True)
-
-        u = "edge_no_metrics"
-        user(u)
-        ev(u, "RC Trial started", ts(d0, 11), W)  # no metrics row
-        ev(u, "RC Expiration", ts(d0 + 3, 11), W)
-
-        u = "edge_no_country"
-        user(u, country=None)
-        trial(u, ts(d0, 13), W)
-        ev(u, "RC Cancellation", ts(d0 + 1, 13), W, None)
-
-        u = "edge_empty_country"
-        user(u, country="")
-        trial(u, ts(d0, 14), M)
-        ev(u, "RC Trial converted", ts(d0 + 7, 14), M, price[M])
-
-        u = "edge_two_trials_same_day"
-        user(u)
-        trial(u, ts(d0, 6), W)
-        ev(u, "RC Trial started", ts(d0, 18), W)
-        ev(u, "RC Trial converted", ts(d0, 12), W, price[W])
-
-        u = "edge_two_products"
-        user(u)
-        trial(u, ts(d0, 15), W)
-        trial(u, ts(d0, 15, 30), A)
-        ev(u, "RC Trial converted", ts(d0 + 7, 15, 30), A, price[A])
-
-        u = "edge_conv_same_ts"
-        user(u)
-        trial(u, ts(d0, 16), W)
-        ev(u, "RC Trial converted", ts(d0, 16), W, price[W])
-
-        u = "edge_refund_same_ts"
-        user(u)
-        trial(u, ts(d0, 17), W)
-        ev(u, "RC Trial converted", ts(d0 + 3, 17), W, price[W])
-        ev(u, "RC Cancellation", ts(d0 + 3, 17), W, -price[W])
-
-        u = "edge_conv_after_asof"
-        user(u)
-        trial(u, ts(d0, 19), W)
-        ev(u, "RC Trial converted", ts(e + 1), W, price[W])
-
-        user("00042")
-        trial("00042", ts(d0, 20), W)
-        user("42")
-        trial("42", ts(d0, 20, 30), W)
-        ev("42", "RC Trial converted", ts(d0 + 3, 20, 30), W, price[W])
-
-        u = "edge,comma"
-        user(u)
-        trial(u, ts(d0, 21), W)
-        ev(u, "RC Trial converted", ts(d0 + 3, 21), W, price[W])
-
-        user(None)
-        ev(None, "RC Trial started", ts(d0, 21, 30), W)
-        user("")
-        ev("", "RC Trial started", ts(d0, 21, 45), W)
-
-        for did, ids, t in (
-            ("edge_partial_ad_only", (None, None, EDGE_AD), ts(d0, 22)),
-            ("edge_partial_adset_campaign", (self.cmp_a, self.adset_a, None), ts(d0, 22, 10)),
-            ("edge_partial_campaign_only", (self.cmp_a, None, None), ts(d0, 22, 20)),
-            ("edge_partial_adset_only", (None, self.adset_a, None), ts(d0, 22, 25)),
-            ("edge_mismatch_campaign", (self.cmp_other, self.adset_a, EDGE_AD), ts(d0, 22, 30)),
-        ):
-            user(did, ids)
-            trial(did, t, W)
-        user("edge_not_attributed", has=False)
-        trial("edge_not_attributed", ts(d0, 22, 40), W)
-        user("edge_attr_no_ids", (None, None, None))
-        trial("edge_attr_no_ids", ts(d0, 22, 50), W)
-
-        u = "edge_trial_multi_day"
-        user(u)
-        trial(u, ts(d0, 23), W)
-        trial(u, ts(d0 + 1, 10), A)
-
-        u = "edge_purchase"
-        user(u)
-        purchase(u, ts(d0, 15), A)
-        ev(u, "RC Cancellation", ts(d0 + 4, 15), A, -price[A])
-
-        u = "edge_purchase_refund_before"
-        user(u)
-        ev(u, "RC Cancellation", ts(d0, 14), M, -price[M])
-        purchase(u, ts(d0, 16), M)
-
-        u = "edge_purchase_dup"
-        user(u)
-        purchase(u, ts(d0, 18), L, dup=True)
-
-        u = "edge_purchase_other_product_refund"
-        user(u)
-        purchase(u, ts(d0, 19), M)
-        ev(u, "RC Cancellation", ts(d0 + 2, 19), W, -price[W])
-
-        user("edge_last_day_first")
-        trial("edge_last_day_first", ts(e), M)
-        user("edge_last_day_late")
-        trial("edge_last_day_late", ts(e, 23, 59, 59, 999_999), W)
-        user("edge_after_asof")
-        trial("edge_after_asof", ts(e + 1), W)
-        user("edge_purchase_after_asof")
-        purchase("edge_purchase_after_asof", ts(e + 1, 1), M)
-
-        ids_777 = (self.cmp_a, self.adset_b, EDGE_AD_777)
-        user("edge_777_a", ids_777, country="CA")
-        trial("edge_777_a", ts(d0, 12), W)
-        user("edge_777_b", ids_777, country="FR")
-        purchase("edge_777_b", ts(d0, 13), M)
-
-        user("edge_orphan_ad_only", (None, None, ORPHAN_AD))
-        trial("edge_orphan_ad_only", ts(d0, 10, 30), W)
-        user("edge_orphan_with_parents", (self.cmp_a, self.adset_b, ORPHAN_AD))
-        trial("edge_orphan_with_parents", ts(d0, 10, 45), W)
-        user("edge_ghost", (self.cmp_a, None, GHOST_AD), country="GB")
-        trial("edge_ghost", ts(d0, 11, 30), W)
-
-        seen = set()
-        for did, product in pairs:
-            if (did, product) in seen or did in (None, ""):
+        meta_days: set[tuple[str, int]] = set()
+        for ad_id, spec, rows, twice_labels, twice_daily, _note in EDGE_META:
+            d = day(spec)
+            if d > e or (ad_id, d) in meta_days:
                 continue
-            seen.add((did, product))
-            row = (did, product, *EDGE_METRICS[product])
-            self.w_metric(row)
-            if did == "edge_full_us":
-                self.w_metric(row)  # exact duplicate
+            meta_days.add((ad_id, d))
+            for label, *measures in rows:
+                for _ in range(2 if label in twice_labels else 1):
+                    w_country((ad_id, d, label, *measures))
+            sums = [sum(column) for column in zip(*(measures for _, *measures in rows))]
+            for _ in range(2 if twice_daily else 1):
+                w_daily((ad_id, d, *sums))
+
+        uuids = itertools.count(1)
+        pairs = []  # (distinct_id, product) with a metrics row, in order
+        for did, user_ids, country, flags, events, _note in EDGE_USERS:
+            row = (_n(did), *(_n(ids.get(i, i)) for i in user_ids),
+                   "false" if "unattributed" in flags else "true", _n(country))
+            for _ in range(2 if "dup" in flags else 1):
+                self.w_user(row)
+            for event in events.split(";"):
+                when, clock, kind, *rest = event.split()
+                twice = rest[-1:] == ["x2"]
+                product = EDGE_PRODUCTS[rest[0]] if rest and rest[0] in EDGE_PRODUCTS else None
+                revenue = rest[1] if len(rest) > 1 and rest[1] != "x2" else None
+                revenue_c = (price[product] if revenue == "price" else -price[product] if revenue == "-price"
+                             else None if revenue is None else int(revenue))
+                hh, mm, *sec = clock.split(":")
+                seconds, _, micros = (sec[0] if sec else "0").partition(".")
+                t = self.day_us(day(when)) + ((int(hh) * 60 + int(mm)) * 60 + int(seconds)) * US_PER_SEC + int(
+                    micros or 0)
+                ev_row = (f"edge-{next(uuids):04d}", _n(did), EDGE_EVENT_NAMES[kind], t, _n(product), _n(revenue_c))
+                for _ in range(2 if twice else 1):
+                    self.w_event(ev_row)
+                if kind in ("trial", "purchase") and "no_metrics" not in flags:
+                    pairs.append((did, product, "dup" in flags))
+        for did, product, twice in dict.fromkeys(p for p in pairs if p[0] not in (None, "")):
+            for _ in range(2 if twice else 1):
+                self.w_metric((did, product, *EDGE_METRICS[product]))
 
 
 # --------------------------------------------------------------------------- export
@@ -959,19 +788,24 @@ def _export(tmpdir: str, paths: dict, out_dir: str, start: date) -> dict:
     con = duckdb.connect()
     counts = {}
     try:
-        for table in TABLES:
-            cols = _CSV_COLUMNS[table]
-            col_sql = "{" + ", ".join(f"'{k}': '{v}'" for k, v in cols.items()) + "}"
-            select, order = _SELECTS[table]
-            select = select.format(start=f"DATE '{start.isoformat()}'")
+        for table, types in source_tables().items():
+            csv_columns, select = {}, []
+            for column, contract_type in types.items():
+                name, csv_type, decode = ENCODED.get(column, (column, contract_type.upper(), None))
+                csv_columns[name] = csv_type
+                select.append(f"{decode.format(start=f'DATE {start.isoformat()!r}')} AS {column}" if decode
+                              else f"{column}::{contract_type.upper()} AS {column}")
+            order = SORT_FIRST.get(table, []) + [c for c in types if c not in SORT_FIRST.get(table, [])]
+            columns_sql = "{" + ", ".join(f"'{k}': '{v}'" for k, v in csv_columns.items()) + "}"
             src = (
                 f"read_csv('{paths[table]}', header=false, delim=',', quote='\"', escape='\"', "
-                f"nullstr='\\N', allow_quoted_nulls=false, auto_detect=false, columns={col_sql})"
+                f"nullstr='\\N', allow_quoted_nulls=false, auto_detect=false, columns={columns_sql})"
             )
             target = os.path.join(out_dir, table + ".parquet")
             tmp_target = target + ".tmp"
             con.execute(
-                f"COPY (SELECT {select} FROM {src} ORDER BY {order}) TO '{tmp_target}' (FORMAT parquet)"
+                f"COPY (SELECT {', '.join(select)} FROM {src} ORDER BY {', '.join(order)}) "
+                f"TO '{tmp_target}' (FORMAT parquet)"
             )
             os.replace(tmp_target, target)
             counts[table] = con.execute(f"SELECT count(*) FROM read_parquet('{target}')").fetchone()[0]
@@ -1000,7 +834,7 @@ def generate(out_dir, seed=42, scale="small", ads=None, days=None, users_per_day
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m python_hooks.generate", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EDGE_CASES)
+                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=edge_cases_help())
     p.add_argument("out_dir")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--scale", choices=sorted(SCALES), default="small")

@@ -18,11 +18,12 @@ from typing import Any, Iterable
 
 import duckdb
 
+from python_hooks.project import LEVELS
+
 MART_TABLES = ("entity_daily_metrics", "entity_country_breakdown")
 REJECTS_TABLE = "int_source_rows_rejected"
 WINDOW_TABLE = "int_reporting_window_resolved"
 ENTITIES_TABLE = "int_entities_unioned"
-LEVELS = ("campaign", "adset", "ad")
 SCORE_BUCKETS = [f"{i / 10:.1f}" for i in range(11)]  # "0.0" = [0.0, 0.1) ... "0.9" = [0.9, 1.0), "1.0" = 1.00
 
 

@@ -83,7 +83,7 @@ CACHE_ENTRIES = 4096  # answers kept per release (a user list page is the larges
 JSON = "application/json"
 # DuckDB's projection_placement optimiser spends 25-35 ms on the entity table's
 # query (its profiler), more than the rest of the query; without it the query
-# plans 3x faster, with the same rows (docs/decisions.md D44).
+# plans 3x faster, with the same rows (docs/decisions.md D49).
 READ_CONFIG = {"disabled_optimizers": "projection_placement"}
 
 # --------------------------------------------------------------------------- response models
@@ -413,6 +413,26 @@ def _sparkline(rows: list[dict[str, Any]], metrics: list[str]) -> dict[str, Any]
 def _date_query() -> Any:
     """A fresh Query per parameter (FastAPI binds a shared one to the first parameter's name)."""
     return Query(None, description="YYYY-MM-DD, inside the release's window (default: the window's bounds)")
+def _end_query() -> Any:
+    return Query(None, description="last day (default: the window's last day)")
+
+
+def _metrics_query() -> Any:
+    return Query(None, description=f"comma-separated metric columns (default: {','.join(DEFAULT_SPARK_METRICS)})")
+
+
+def _parent_query() -> Any:
+    return Query(None, description="only the children of this campaign (level adset) or adset (level ad)")
+
+
+def _check_parent(release: Release, level: str, parent_id: str | None) -> None:
+    if parent_id is not None:
+        parent_level = PARENT_LEVEL[level]
+        if parent_level is None:
+            raise _bad("parent_id", "a campaign has no parent")
+        _entity(release, parent_level, parent_id)
+
+
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
 
 
@@ -460,8 +480,7 @@ def create_app(warehouse: Path) -> FastAPI:
         level: Level = Query(..., description="campaign, adset or ad"),
         start: _dt.date | None = _date_query(),
         end: _dt.date | None = _date_query(),
-        parent_id: str | None = Query(None, description="only the children of this campaign (level adset) "
-                                                        "or adset (level ad)"),
+        parent_id: str | None = _parent_query(),
         sort: str = Query("meta_spend", description="name, entity_id or a metric column"),
         order: Literal["asc", "desc"] = Query("desc"),
         limit: int = Query(100, ge=1, le=MAX_PAGE, description=f"page size, 1..{MAX_PAGE}"),
@@ -472,11 +491,7 @@ def create_app(warehouse: Path) -> FastAPI:
             first, last = _check_range(rel, start, end)
             if sort not in SORT_KEYS:
                 raise _bad("sort", f"unknown sort key {sort!r}; one of {', '.join(SORT_KEYS)}")
-            if parent_id is not None:
-                parent_level = PARENT_LEVEL[level]
-                if parent_level is None:
-                    raise _bad("parent_id", "a campaign has no parent")
-                _entity(rel, parent_level, parent_id)
+            _check_parent(rel, level, parent_id)
             rows = rel.query("api_entity_table", entity_type=level, start_day=first, end_day=last,
                              parent_id=parent_id, sort=sort, sort_order=order, page_limit=limit,
                              page_offset=offset)
@@ -540,10 +555,9 @@ def create_app(warehouse: Path) -> FastAPI:
         request: Request,
         level: Level = PathParam(...),
         entity_id: str = PathParam(...),
-        end: _dt.date | None = Query(None, description="last day (default: the window's last day)"),
+        end: _dt.date | None = _end_query(),
         days: int = Query(14, ge=1, le=MAX_SPARK_DAYS),
-        metrics: str | None = Query(None, description="comma-separated metric columns "
-                                                      f"(default: {','.join(DEFAULT_SPARK_METRICS)})"),
+        metrics: str | None = _metrics_query(),
         country: str | None = Query(None, pattern=COUNTRY_PATTERN, description="ISO alpha-2 code, or ZZ"),
         rel: Release = Depends(release),
     ) -> Response:
@@ -565,23 +579,17 @@ def create_app(warehouse: Path) -> FastAPI:
     def level_sparklines(
         request: Request,
         level: Level = Query(..., description="campaign, adset or ad"),
-        parent_id: str | None = Query(None, description="only the children of this campaign (level adset) "
-                                                        "or adset (level ad)"),
-        end: _dt.date | None = Query(None, description="last day (default: the window's last day)"),
+        parent_id: str | None = _parent_query(),
+        end: _dt.date | None = _end_query(),
         days: int = Query(14, ge=1, le=MAX_SPARK_DAYS),
-        metrics: str | None = Query(None, description="comma-separated metric columns "
-                                                      f"(default: {','.join(DEFAULT_SPARK_METRICS)})"),
+        metrics: str | None = _metrics_query(),
         rel: Release = Depends(release),
     ) -> Response:
         def build() -> bytes:
             last = end or _window(rel)[1]
             _check_day(rel, "end", last)
             names = _metrics("metrics", metrics, DEFAULT_SPARK_METRICS)
-            if parent_id is not None:
-                parent_level = PARENT_LEVEL[level]
-                if parent_level is None:
-                    raise _bad("parent_id", "a campaign has no parent")
-                _entity(rel, parent_level, parent_id)
+            _check_parent(rel, level, parent_id)
             rows = rel.query("api_level_sparklines", entity_type=level, parent_id=parent_id, end_day=last,
                              days=days)
             by_entity: dict[str, list[dict[str, Any]]] = {}
@@ -601,10 +609,9 @@ def create_app(warehouse: Path) -> FastAPI:
     def overview_sparkline(
         request: Request,
         level: Level = PathParam(...),
-        end: _dt.date | None = Query(None, description="last day (default: the window's last day)"),
+        end: _dt.date | None = _end_query(),
         days: int = Query(28, ge=1, le=MAX_SPARK_DAYS),
-        metrics: str | None = Query(None, description="comma-separated metric columns "
-                                                      f"(default: {','.join(DEFAULT_SPARK_METRICS)})"),
+        metrics: str | None = _metrics_query(),
         rel: Release = Depends(release),
     ) -> Response:
         def build() -> bytes:

@@ -15,10 +15,10 @@ is handed to ``OnDemandMetrics``, so both sides use the same window; ``--start``
 ``--as-of``, when given, must equal it (exit 2 otherwise: rebuild with
 ``precompute run --start ... --as-of ...``).
 
-The raw directory of the on-demand side is ``--raw-dir``, else the directory the
-warehouse was built from (the ``raw_data_dir`` column of int_reporting_window_resolved,
-or the ``read_parquet('...')`` path of a staging view), else ``$RAW_DATA_DIR`` / the
-bundled sample (the CLI only; the gate then reports a setup error).
+The raw directory of the on-demand side is ``raw_dir`` (``--raw-dir``), else
+``$RAW_DATA_DIR``, else the bundled sample: the rule a build uses
+(``python_hooks.project.resolve_raw_dir``). ``precompute run`` hands its gate the
+directory it built from.
 
 Cells
 -----
@@ -84,7 +84,6 @@ import datetime as _dt
 import decimal
 import math
 import random
-import re
 import sys
 import time
 from collections import Counter, defaultdict
@@ -95,9 +94,9 @@ from typing import Any
 import duckdb
 
 from python_hooks.on_demand import METRIC_COLUMNS, OnDemandMetrics
+from python_hooks.project import COUNTRY_MAPPING_CSV, LEVELS, resolve_raw_dir
 from python_hooks.report import jsonable, write_json
 
-LEVELS = ("campaign", "adset", "ad")
 OVERALL, BREAKDOWN = "entity_daily_metrics", "entity_country_breakdown"
 CATEGORIES = (  # (name, table, share of --cases)
     ("overall", OVERALL, 0.35),
@@ -137,8 +136,6 @@ BASIS = decimal.Decimal("0.0001")
 _DEC = decimal.Context(prec=60, traps=[decimal.InvalidOperation, decimal.Overflow])
 DEFAULT_GATE_CASES = 500  # ~4 s at year scale on 2 vCPUs (see run_gate)
 DEFAULT_THRESHOLD = 99.9
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-DEFAULT_COUNTRY_MAPPING_CSV = PROJECT_DIR / "seeds" / "breakdown_mapping_country.csv"
 
 
 class SetupError(Exception):
@@ -243,28 +240,6 @@ def read_window(con: duckdb.DuckDBPyConnection) -> dict:
     if len(rows) != 1:
         raise SetupError(f"int_reporting_window_resolved holds {len(rows)} rows, expected 1")
     return rows[0]
-
-
-def built_raw_dir(con: duckdb.DuckDBPyConnection) -> Path | None:
-    """The raw directory the warehouse was built from, if recorded: the
-    ``raw_data_dir`` column of int_reporting_window_resolved, else the path in a
-    staging view (warehouses whose base_ models are views)."""
-    try:
-        row = con.execute("select raw_data_dir from main.int_reporting_window_resolved").fetchone()
-        if row and row[0]:
-            return Path(row[0])
-    except duckdb.Error:
-        pass
-    try:
-        row = con.execute(
-            "select sql from duckdb_views() where view_name = 'base_meta_ads__ad_performance_daily'"
-        ).fetchone()
-    except duckdb.Error:
-        return None
-    if not row or not row[0]:
-        return None
-    m = re.search(r"read_parquet\('((?:[^']|'')+)/ad_performance_daily\.parquet'\)", row[0])
-    return Path(m.group(1).replace("''", "'")) if m else None
 
 
 def _pool_size(con, table: str, level: str, predicate: str) -> int:
@@ -586,26 +561,8 @@ def open_warehouse(warehouse: Path) -> duckdb.DuckDBPyConnection:
         raise SetupError(f"cannot open {warehouse} read-only: {exc}") from None
 
 
-def resolve_raw_dir(con, raw_dir: Path | None, default_raw_dir: Path | None) -> tuple[Path, Path | None, list[str]]:
-    """(raw dir of the on-demand side, the one recorded in the warehouse, warnings)."""
-    recorded = built_raw_dir(con)
-    warnings = []
-    if raw_dir is None:
-        if recorded is not None:
-            raw_dir = recorded if recorded.is_absolute() else PROJECT_DIR / recorded
-        elif default_raw_dir is not None:
-            raw_dir = default_raw_dir
-        else:
-            raise SetupError("the warehouse does not record its raw data directory: pass raw_dir")
-    elif recorded is not None and recorded.is_absolute() and recorded.resolve() != Path(raw_dir).resolve():
-        warnings.append(f"--raw-dir {raw_dir} is not the directory the warehouse was built from "
-                        f"({recorded})")
-    return Path(raw_dir), recorded, warnings
-
-
-def collect(con, *, warehouse: Path, raw_dir: Path | None, default_raw_dir: Path | None = None,
-            start: str | None = None, as_of: str | None = None, cases: int, seed: int = 0,
-            country_mapping_csv: Path = DEFAULT_COUNTRY_MAPPING_CSV,
+def collect(con, *, warehouse: Path, raw_dir: Path | None, start: str | None = None, as_of: str | None = None, cases: int, seed: int = 0,
+            country_mapping_csv: Path = COUNTRY_MAPPING_CSV,
             threshold: float = DEFAULT_THRESHOLD, check_entity_sets: bool = True) -> dict:
     """Draw the cells, compare them, compare the entity sets: the full result, as data.
 
@@ -620,7 +577,7 @@ def collect(con, *, warehouse: Path, raw_dir: Path | None, default_raw_dir: Path
             raise SetupError(
                 f"--{'start' if name == 'start_date' else 'as-of'} {given} differs from the warehouse's "
                 f"{name} {window[name]}: rebuild with `precompute run --start ... --as-of ...` first")
-    raw_dir, recorded, warnings = resolve_raw_dir(con, raw_dir, default_raw_dir)
+    raw_dir = resolve_raw_dir(raw_dir)
     trial_days = int(window["trial_days"])
     try:
         # materialize: load the cleaned sources once; each cell's query then reads memory.
@@ -661,9 +618,7 @@ def collect(con, *, warehouse: Path, raw_dir: Path | None, default_raw_dir: Path
         "cases_requested": cases,
         "warehouse": warehouse,
         "raw_data_dir": raw_dir,
-        "raw_data_dir_recorded_in_warehouse": recorded,
         "window": window,
-        "warnings": warnings,
         "sampling": sampling,
         "entity_sets": entity_sets,
         "entity_sets_differ": entity_diff,
@@ -680,7 +635,7 @@ def collect(con, *, warehouse: Path, raw_dir: Path | None, default_raw_dir: Path
 
 def run_gate(warehouse: Path, cases: int = DEFAULT_GATE_CASES, seed: int = 0, *,
              raw_dir: Path | None = None,
-             country_mapping_csv: Path = DEFAULT_COUNTRY_MAPPING_CSV,
+             country_mapping_csv: Path = COUNTRY_MAPPING_CSV,
              threshold: float = DEFAULT_THRESHOLD,
              check_entity_sets: bool = True,
              max_mismatches: int = 20,
@@ -692,7 +647,7 @@ def run_gate(warehouse: Path, cases: int = DEFAULT_GATE_CASES, seed: int = 0, *,
     setup problem (no warehouse, no window table, missing raw files), comes back as
     ``passed = False`` (with ``error`` set for a setup problem). Pass ``con`` to reuse
     an open connection to the warehouse (it is not closed); otherwise the file is
-    opened read-only. ``raw_dir`` defaults to the directory recorded in the warehouse.
+    opened read-only. ``raw_dir`` defaults to ``$RAW_DATA_DIR``, else the bundled sample.
 
     Returns a dict::
 
@@ -708,7 +663,7 @@ def run_gate(warehouse: Path, cases: int = DEFAULT_GATE_CASES, seed: int = 0, *,
         skipped_columns   {table: [on-demand columns the warehouse does not have]}
         entity_sets_equal bool, or None when not checked
         entity_set_differences  {level: {only_in_warehouse, only_on_demand}} where they differ
-        window, raw_data_dir, seed, cases_requested, warnings, timings_seconds
+        window, raw_data_dir, seed, cases_requested, timings_seconds
         elapsed_seconds   wall time of the whole call
 
     Cost, measured on 2 vCPUs (AMD EPYC) with nothing else running: on the year-scale
@@ -723,7 +678,7 @@ def run_gate(warehouse: Path, cases: int = DEFAULT_GATE_CASES, seed: int = 0, *,
         "threshold_percent": threshold, "mismatch_count": 0, "mismatches": [],
         "mismatches_per_column": {}, "skipped_columns": {}, "entity_sets_equal": None,
         "entity_set_differences": {}, "window": None, "raw_data_dir": None, "seed": seed,
-        "cases_requested": cases, "warnings": [], "timings_seconds": {}, "elapsed_seconds": 0.0,
+        "cases_requested": cases, "timings_seconds": {}, "elapsed_seconds": 0.0,
     }
     own = con is None
     try:
@@ -757,7 +712,6 @@ def run_gate(warehouse: Path, cases: int = DEFAULT_GATE_CASES, seed: int = 0, *,
             if v["only_in_warehouse"] or v["only_on_demand"]},
         "window": full["window"],
         "raw_data_dir": str(full["raw_data_dir"]),
-        "warnings": full["warnings"],
         "timings_seconds": full["timings_seconds"],
         "elapsed_seconds": round(time.monotonic() - t0, 3),
     })
@@ -782,7 +736,7 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def main_validate(*, warehouse: Path, raw_dir: Path | None, default_raw_dir: Path, start: str | None,
+def main_validate(*, warehouse: Path, raw_dir: Path | None, start: str | None,
                   as_of: str | None, cases: int, seed: int, report_path: Path,
                   country_mapping_csv: Path, threshold: float = DEFAULT_THRESHOLD, out=None) -> int:
     """``precompute validate``: the same run as the gate, printed and written as a report.
@@ -791,8 +745,7 @@ def main_validate(*, warehouse: Path, raw_dir: Path | None, default_raw_dir: Pat
     try:
         con = open_warehouse(warehouse)
         try:
-            full = collect(con, warehouse=warehouse, raw_dir=raw_dir, default_raw_dir=default_raw_dir,
-                           start=start, as_of=as_of, cases=cases, seed=seed,
+            full = collect(con, warehouse=warehouse, raw_dir=raw_dir, start=start, as_of=as_of, cases=cases, seed=seed,
                            country_mapping_csv=country_mapping_csv, threshold=threshold)
         finally:
             con.close()
@@ -810,8 +763,6 @@ def _print_and_report(full: dict, *, report_path: Path, out) -> None:
     print(f"  raw data {full['raw_data_dir']}", file=out)
     print(f"  window {window['start_date']} .. {window['as_of_date']}, trial_days {window['trial_days']}; "
           f"seed {full['seed']}, cases {cases}", file=out)
-    for w in full["warnings"]:
-        print(f"  WARNING {w}", file=out)
     for table, cols in full["skipped_columns"].items():
         if cols:
             print(f"  SKIPPED (not in the warehouse's {table}): {', '.join(cols)}", file=out)
@@ -849,8 +800,8 @@ def _print_and_report(full: dict, *, report_path: Path, out) -> None:
         "status": "pass" if full["passed"] else "fail",
         **{k: full[k] for k in ("share_percent", "threshold_percent", "matching_cells", "cells", "seed")},
         "cases_requested": cases,
-        **{k: full[k] for k in ("warehouse", "raw_data_dir", "raw_data_dir_recorded_in_warehouse", "window",
-                                "warnings", "sampling", "entity_sets", "skipped_columns")},
+        **{k: full[k] for k in ("warehouse", "raw_data_dir", "window", "sampling", "entity_sets",
+                                "skipped_columns")},
         "rules": {
             "skipped_columns": list(SKIPPED_COLUMNS),
             "count_columns": sorted(COUNT_COLUMNS),

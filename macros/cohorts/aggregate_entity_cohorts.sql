@@ -1,12 +1,3 @@
-{#-
-    Aggregates entity cohort pairs (int_entity_cohort_pairs_joined) to a grain:
-    the user lists and their counts, the estimated rates, and the money of
-    metric-contract §4–§5. Used for the overall grain (entity, day) and the
-    breakdown grain (entity, day, country), so that both are computed from
-    the row's own cohort and never from each other.
-
-    Emits CTEs; the caller selects from `cohorts_aggregated`.
--#}
 {% macro aggregate_entity_cohorts(pairs_relation, grain_columns) -%}
 {%- set grain = grain_columns | join(', ') -%}
 {#- each estimated rate (metric-contract §5): the pairs it is the mean over,

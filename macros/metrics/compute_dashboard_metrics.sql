@@ -1,15 +1,3 @@
-{#-
-    Every dashboard metric of metric-contract §5, from one row of raw inputs
-    (int_entity_*_measures_joined), with the column names of the spec's CREATE
-    TABLEs and the types of contract §5 "Types": money DECIMAL(18,2); accuracy
-    ratios, click_to_trial_rate and estimated_roas DECIMAL(18,4); the six rates
-    DECIMAL(5,4); data_quality_score DECIMAL(3,2); counts INTEGER. Shared by
-    entity_daily_metrics and entity_country_breakdown, so that a formula lives
-    in one place.
-
-    Intermediate values are never rounded; each column is rounded once, when
-    it is cast to its stored type. Emits CTEs ending in `dashboard_metrics`.
--#}
 {% macro compute_dashboard_metrics(inputs, key_columns) -%}
 {%- set money = 'decimal(18, 2)' -%}
 {%- set wide_ratio = 'decimal(18, 4)' -%}

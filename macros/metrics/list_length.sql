@@ -1,4 +1,3 @@
-{#- Number of ids in a comma-separated list; 0 for NULL (the spec's own formula). -#}
 {% macro list_length(list_column) -%}
     case
         when {{ list_column }} is null or {{ list_column }} = '' then 0

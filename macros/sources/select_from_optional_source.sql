@@ -1,10 +1,3 @@
-{#-
-    `select *` from a source table that may be absent (its sources YAML says
-    `config: meta: {optional: true}`; metric-contract §1, id_name_mapping).
-    When the table exists: its rows. When it does not: the declared columns,
-    typed by their contract `data_type`, and no rows. Whether it exists is asked
-    of the engine (source_columns, dispatched) when the model runs.
--#}
 {% macro select_from_optional_source(source_name, table_name) -%}
     {%- set relation = source(source_name, table_name) -%}
     {%- set node = graph.sources.get('source.' ~ project_name ~ '.' ~ source_name ~ '.' ~ table_name) if execute else none -%}
@@ -21,7 +14,6 @@
 {%- endmacro %}
 
 
-{#- The engine type of a contract type (the sources YAML `data_type`). -#}
 {% macro contract_type_sql(contract_type) -%}
     {%- set contract = contract_type | lower | trim -%}
     {%- if contract == 'varchar' -%}{{ return(dbt.type_string()) }}

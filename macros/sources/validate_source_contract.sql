@@ -1,24 +1,3 @@
-{#-
-    The source contract (metric-contract §1), checked before any model runs.
-
-    check_source_contract() checks every declared source table:
-      - the table (file) exists, unless the table is optional
-        (`config: meta: {optional: true}` in its sources YAML);
-      - it carries every declared column (extra columns are allowed);
-      - each column has its contract type, the `data_type` of the sources YAML,
-        or a lossless widening of it (see contract_type_accepts below);
-      - it has rows, unless var `allow_empty_sources` lists the table (an
-        optional table may always be empty: empty is the same as absent).
-    It raises one error listing every problem, and does not depend on the dbt
-    command, so it also runs as a pre-flight check:
-        dbt run-operation check_source_contract
-
-    validate_source_contract() is the on-run-start hook (dbt_project.yml): it
-    calls the check for run / build / test.
-
-    Engine-specific parts (where a source lives, its column types, whether it
-    has rows, how the engine names its types) go through adapter.dispatch.
--#}
 {% macro validate_source_contract() %}
     {%- if execute and flags.WHICH in ['run', 'build', 'test'] -%}
         {%- do ad_precompute.check_source_contract() -%}
@@ -100,18 +79,12 @@
 {% endmacro %}
 
 
-{#- The source is optional (absent file = no rows): `config: meta: {optional: true}`. -#}
 {% macro source_is_optional(node) -%}
     {%- set meta = node.config.get('meta') or node.get('meta') or {} -%}
     {{ return(meta.get('optional', false) == true) }}
 {%- endmacro %}
 
 
-{#-
-    The contract's widening rules (metric-contract §1): which families of found
-    types each contract type accepts. Portable: the engine only names its types
-    (source_type_family, dispatched).
--#}
 {% macro contract_type_accepts(expected_type, found_type) -%}
     {%- set accepted_families = {
         'bigint': ['integer'],
@@ -133,7 +106,6 @@
 {%- endmacro %}
 
 
-{#- Why the contract type matters, for the error message. -#}
 {% macro contract_type_hint(column_name, expected_type) -%}
     {%- set name = column_name | lower -%}
     {%- if expected_type | lower == 'varchar' and (name.endswith('_id') or name.endswith('_uuid')) -%}
@@ -143,8 +115,6 @@
 {%- endmacro %}
 
 
-{#- The family of an engine type name: integer, decimal, float, date,
-    timestamp, timestamptz, varchar, boolean, or other. -#}
 {% macro default__source_type_family(type_name) -%}
     {%- set type_upper = type_name | upper | trim -%}
     {%- set re = modules.re -%}
@@ -189,7 +159,6 @@
 {%- endmacro %}
 
 
-{#- Where a source lives, for error messages. -#}
 {% macro default__source_location(node) -%}
     {{ return(node.database ~ "." ~ node.schema ~ "." ~ node.identifier) }}
 {%- endmacro %}
@@ -200,7 +169,6 @@
 {%- endmacro %}
 
 
-{#- The Parquet path inside a source's `external_location`, or none. -#}
 {% macro source_file_path(node) -%}
     {%- set location = node.config.get('external_location') or node.meta.get('external_location') -%}
     {%- if not location -%}{{ return(none) }}{%- endif -%}
@@ -210,7 +178,6 @@
 {%- endmacro %}
 
 
-{#- The columns a source has, as a list of {name, type}, or none when it does not exist. -#}
 {% macro default__source_columns(node) -%}
     {%- set relation = adapter.get_relation(node.database, node.schema, node.identifier) -%}
     {%- if relation is none -%}{{ return(none) }}{%- endif -%}
@@ -236,7 +203,6 @@
 {%- endmacro %}
 
 
-{#- True when an existing source has no rows. -#}
 {% macro default__source_is_empty(node) -%}
     {%- set relation = adapter.get_relation(node.database, node.schema, node.identifier) -%}
     {%- set first_row = run_query("select 1 as found from " ~ relation ~ " limit 1") -%}

@@ -1,4 +1,3 @@
-{#- Engine-specific bodies of the list_is_subset generic test (tests/generic/). -#}
 {% macro default__list_is_subset_failures(model, column_name, superset_column) %}
 {#- Portable: split the subset list with split_part over a number series. -#}
 with

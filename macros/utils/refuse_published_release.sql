@@ -1,10 +1,3 @@
-{#-
-    Stops a plain `dbt build` whose DUCKDB_PATH is a published release
-    (`precompute run`'s PATH, a symlink into PATH.releases/<run id>/): dbt would
-    write into a file that dashboards read and that the release gates vouched
-    for. Runs first in on-run-start, before any model or schema is written.
-    `precompute run` builds in PATH.releases/.build/, which is not refused.
--#}
 {% macro refuse_published_release() -%}
     {{ return(adapter.dispatch('refuse_published_release', 'ad_precompute')()) }}
 {%- endmacro %}

@@ -1,5 +1,3 @@
-{#- A double-precision float. dbt.type_float() renders `float`, which is
-    single precision on DuckDB, too coarse for money sums. -#}
 {% macro type_double() -%}
     {{ return(adapter.dispatch('type_double', 'ad_precompute')()) }}
 {%- endmacro %}

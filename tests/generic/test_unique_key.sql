@@ -9,15 +9,8 @@
 -#}
 {% test unique_key(model, key_columns) %}
 
-{%- set described = [] -%}
-{%- for column in key_columns -%}
-    {%- do described.append("'" ~ column ~ "='") -%}
-    {%- do described.append("coalesce(cast(" ~ column ~ " as " ~ dbt.type_string() ~ "), 'NULL')") -%}
-    {%- if not loop.last %}{% do described.append("' | '") %}{% endif -%}
-{%- endfor -%}
-
 select
-    {{ dbt.concat(described) }} as conflicting_key,
+    {{ describe_record(key_columns, separator=' | ') }} as conflicting_key,
     count(*) as row_count
 from {{ model }}
 group by {{ key_columns | join(', ') }}

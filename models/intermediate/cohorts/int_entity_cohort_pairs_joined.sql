@@ -1,20 +1,15 @@
 -- One row per entity and cohort pair: every trial pair and purchase pair of an
 -- attributed user, repeated at each level where the user has an entity, with
--- the user's country and the refund money of the pair's product and day.
+-- the user's country, whether the pair is refunded, and the refund money of
+-- the pair's product and day (both from int_cohort_refunds_matched).
 -- Grain: (entity_type, entity_id, cohort_date,
 -- distinct_id, product_id, pair_type).
 
 with
 
-trial_pairs as (
+cohort_pairs as (
 
-    select * from {{ ref('int_trial_pairs_matched') }}
-
-),
-
-purchase_pairs as (
-
-    select * from {{ ref('int_purchase_pairs_matched') }}
+    select * from {{ ref('int_cohort_pairs_matched') }}
 
 ),
 
@@ -24,47 +19,24 @@ user_entities as (
 
 ),
 
-product_day_refunds as (
+refunds as (
 
-    select * from {{ ref('int_cohort_refunds_unioned') }}
+    select * from {{ ref('int_cohort_refunds_matched') }}
 
 ),
 
-cohort_pairs as (
+product_day_refunds as (
 
     select
         distinct_id,
         product_id,
         cohort_date,
-        'trial' as pair_type,
-        is_post_trial,
-        is_converted,
-        is_refunded,
-        conversion_revenue_usd as revenue_usd,
-        has_product_metrics,
-        trial_conversion_rate,
-        trial_converted_to_refund_rate,
-        cast(null as {{ type_double() }}) as initial_purchase_to_refund_rate,
-        current_value_usd
-    from trial_pairs
-
-    union all
-
-    select
-        distinct_id,
-        product_id,
-        cohort_date,
-        'purchase' as pair_type,
-        false as is_post_trial,
-        false as is_converted,
-        is_refunded,
-        purchase_revenue_usd as revenue_usd,
-        has_product_metrics,
-        cast(null as {{ type_double() }}) as trial_conversion_rate,
-        cast(null as {{ type_double() }}) as trial_converted_to_refund_rate,
-        initial_purchase_to_refund_rate,
-        current_value_usd
-    from purchase_pairs
+        max(case when refunds_trial_pair then 1 else 0 end) = 1 as is_trial_pair_refunded,
+        max(case when refunds_purchase_pair then 1 else 0 end) = 1 as is_purchase_pair_refunded,
+        -- each refund event once, even when it refunds a trial and a purchase pair (D12)
+        sum(refund_usd) as refund_usd
+    from refunds
+    group by distinct_id, product_id, cohort_date
 
 ),
 
@@ -83,7 +55,6 @@ joined as (
         -- lifecycle
         cohort_pairs.is_post_trial,
         cohort_pairs.is_converted,
-        cohort_pairs.is_refunded,
 
         -- money
         cohort_pairs.revenue_usd,
@@ -95,7 +66,15 @@ joined as (
         cohort_pairs.initial_purchase_to_refund_rate,
         cohort_pairs.current_value_usd,
 
-        -- refunds of the user's product and day, each refund event once
+        -- refunds: is this pair refunded; the refunds of the user's product and
+        -- day, each refund event once
+        coalesce(
+            case
+                when cohort_pairs.pair_type = 'trial' then product_day_refunds.is_trial_pair_refunded
+                else product_day_refunds.is_purchase_pair_refunded
+            end,
+            false
+        ) as is_refunded,
         coalesce(product_day_refunds.refund_usd, 0) as product_day_refund_usd
     from cohort_pairs
     inner join user_entities

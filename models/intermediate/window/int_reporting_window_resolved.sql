@@ -75,9 +75,7 @@ final as (
             as window_days,
         -- the dates found in the kept source rows (a later as_of_date is warned about)
         first_source_date,
-        last_source_date,
-        -- lineage: where this run read its sources (used by `precompute validate`)
-        '{{ raw_data_dir() | replace("'", "''") }}' as raw_data_dir
+        last_source_date
     from resolved
 
 )

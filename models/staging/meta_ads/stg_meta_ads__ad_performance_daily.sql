@@ -11,13 +11,7 @@ base as (
 kept as (
 
     select
-        ad_id,
-        report_date,
-        spend_usd,
-        impressions,
-        clicks,
-        meta_trials,
-        meta_purchases
+        {{ staged_columns('meta_ads', 'ad_performance_daily') | join(',\n        ') }}
     from base
     where reject_reason is null
 

@@ -11,14 +11,7 @@ base as (
 kept as (
 
     select
-        ad_id,
-        report_date,
-        meta_country,
-        spend_usd,
-        impressions,
-        clicks,
-        meta_trials,
-        meta_purchases
+        {{ staged_columns('meta_ads', 'ad_performance_daily_country') | join(',\n        ') }}
     from base
     where reject_reason is null
 

@@ -11,9 +11,7 @@ base as (
 kept as (
 
     select
-        ad_id,
-        adset_id,
-        campaign_id
+        {{ staged_columns('meta_ads', 'id_hierarchy_mapping') | join(',\n        ') }}
     from base
     where reject_reason is null
 

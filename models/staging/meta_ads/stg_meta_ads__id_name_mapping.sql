@@ -12,9 +12,7 @@ base as (
 kept as (
 
     select
-        entity_type,
-        entity_id,
-        canonical_name
+        {{ staged_columns('meta_ads', 'id_name_mapping') | join(',\n        ') }}
     from base
     where reject_reason is null
 

@@ -1,4 +1,5 @@
--- One row per event: deduplicated deliveries with a usable distinct_id.
+-- One row per event: deduplicated deliveries with a usable distinct_id, and the
+-- UTC calendar date of each.
 
 with
 
@@ -11,13 +12,8 @@ base as (
 kept as (
 
     select
-        event_uuid,
-        distinct_id,
-        event_name,
-        event_time,
-        event_date,
-        product_id,
-        revenue_usd
+        {{ staged_columns('mixpanel', 'mixpanel_event') | join(',\n        ') }},
+        cast(event_time as date) as event_date
     from base
     where reject_reason is null
 

@@ -1,4 +1,6 @@
--- One row per Mixpanel user with a usable distinct_id.
+-- One row per Mixpanel user with a usable distinct_id, and the user's country
+-- code: trimmed and upper-cased (' us' is 'US', metric-contract §2), 'ZZ' when
+-- missing or empty (metric-contract §1).
 
 with
 
@@ -11,13 +13,8 @@ base as (
 kept as (
 
     select
-        distinct_id,
-        abi_campaign_id,
-        abi_adset_id,
-        abi_ad_id,
-        has_abi_attribution,
-        country,
-        country_code
+        {{ staged_columns('mixpanel', 'mixpanel_user') | join(',\n        ') }},
+        coalesce(nullif(upper(trim(country)), ''), 'ZZ') as country_code
     from base
     where reject_reason is null
 

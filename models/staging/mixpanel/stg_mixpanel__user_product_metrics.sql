@@ -11,12 +11,7 @@ base as (
 kept as (
 
     select
-        distinct_id,
-        product_id,
-        trial_conversion_rate,
-        trial_converted_to_refund_rate,
-        initial_purchase_to_refund_rate,
-        current_value_usd
+        {{ staged_columns('mixpanel', 'user_product_metrics') | join(',\n        ') }}
     from base
     where reject_reason is null
 

@@ -6,6 +6,7 @@
 -- (product_id, revenue_usd) is kept, the others are `duplicate_delivery`.
 -- event_time is cast to TIMESTAMP in the session zone, UTC (profiles.yml), so a
 -- TIMESTAMPTZ source is taken in UTC.
+{%- set columns = staged_columns('mixpanel', 'mixpanel_event') %}
 
 with
 
@@ -17,18 +18,7 @@ source as (
 
 renamed as (
 
-    select
-        -- keys
-        cast(event_uuid as {{ dbt.type_string() }}) as event_uuid,
-        cast(distinct_id as {{ dbt.type_string() }}) as distinct_id,
-
-        -- event
-        cast(event_name as {{ dbt.type_string() }}) as event_name,
-        cast(event_time as {{ dbt.type_timestamp() }}) as event_time,
-        cast(cast(event_time as {{ dbt.type_timestamp() }}) as date) as event_date,
-        cast(product_id as {{ dbt.type_string() }}) as product_id,
-        cast(revenue_usd as {{ type_double() }}) as revenue_usd
-
+    select {{ stage_source_columns('mixpanel', 'mixpanel_event') }}
     from source
 
 ),
@@ -68,13 +58,7 @@ numbered as (
 flagged as (
 
     select
-        event_uuid,
-        distinct_id,
-        event_name,
-        event_time,
-        event_date,
-        product_id,
-        revenue_usd,
+        {{ columns | join(',\n        ') }},
         coalesce(
             row_reject_reason,
             case when delivery_number > 1 then 'duplicate_delivery' end

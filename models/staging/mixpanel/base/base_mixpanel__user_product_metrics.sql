@@ -1,58 +1,10 @@
 -- Every source row of user_product_metrics, cast, with the reason it is
 -- rejected (NULL when kept; metric-contract §2): an unusable distinct_id, no
 -- product_id, a rate that is non-finite or outside [0, 1], a current_value that
--- is non-finite or negative. A rejected row's pair has no metrics row. A NULL
--- rate or value is kept (a NULL rate is skipped by its mean, docs/decisions.md D13).
-
-with
-
-source as (
-
-    select * from {{ source('mixpanel', 'user_product_metrics') }}
-
-),
-
-renamed as (
-
-    select
-        -- keys
-        cast(distinct_id as {{ dbt.type_string() }}) as distinct_id,
-        cast(product_id as {{ dbt.type_string() }}) as product_id,
-
-        -- estimates
-        cast(trial_conversion_rate as {{ type_double() }}) as trial_conversion_rate,
-        cast(trial_converted_to_refund_rate as {{ type_double() }}) as trial_converted_to_refund_rate,
-        cast(initial_purchase_to_refund_rate as {{ type_double() }}) as initial_purchase_to_refund_rate,
-        cast(current_value as {{ type_double() }}) as current_value_usd
-
-    from source
-
-),
-
-numbered as (
-
-    select
-        *,
-        row_number() over (
-            partition by
-                distinct_id, product_id, trial_conversion_rate, trial_converted_to_refund_rate,
-                initial_purchase_to_refund_rate, current_value_usd
-            order by distinct_id
-        ) as copy_number
-    from renamed
-
-),
-
-flagged as (
-
-    select
-        distinct_id,
-        product_id,
-        trial_conversion_rate,
-        trial_converted_to_refund_rate,
-        initial_purchase_to_refund_rate,
-        current_value_usd,
-        coalesce(
+-- is non-finite or negative, an exact copy. A rejected row's pair has no metrics
+-- row. A NULL rate or value is kept (a NULL rate is skipped by its mean, D13).
+{%- set reject_reason %}
+coalesce(
             {{ distinct_id_reject_reason('distinct_id') }},
             case
                 when product_id is null or product_id = '' then 'null_product_id'
@@ -68,11 +20,12 @@ flagged as (
                     then 'rate_out_of_range'
                 when not {{ is_finite('current_value_usd') }} then 'non_finite_current_value'
                 when current_value_usd < 0 then 'negative_current_value'
-                when copy_number > 1 then 'exact_duplicate'
             end
-        ) as reject_reason
-    from numbered
+        )
+{%- endset %}
 
-)
+with
+
+{{ flag_source_rows('mixpanel', 'user_product_metrics', reject_reason, copy_order_by='distinct_id') }}
 
 select * from flagged

@@ -1,7 +1,3 @@
-{#- The raw metric inputs of one row, from a Meta rollup and a cohort
-    aggregate that are left-joined to it: zeros for missing measures, NULL for
-    missing lists (metric-contract §4), unrounded. Shared by the overall and the
-    breakdown assembly so that both tables have the same inputs. -#}
 {% macro measure_input_columns(meta, cohorts) -%}
         -- meta measures
         coalesce({{ meta }}.meta_spend_usd, 0) as meta_spend_usd,

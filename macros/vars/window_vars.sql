@@ -1,13 +1,3 @@
-{#-
-    The reporting window vars (metric-contract §1, "Dates and windows"),
-    checked at compile time so that a typo is a clear error, not an empty table.
-
-      start_date   first day of the spine; null = earliest date in the sources
-      as_of_date   "today" of the run, last day of the spine; null = latest date in the sources
-      trial_days   trial length; a cohort of day D is post-trial when D <= as_of_date - trial_days
-
-    Returns a SQL date literal, or none when the var is not set.
--#}
 {% macro window_date_var(name) -%}
     {%- set value = var(name) -%}
     {%- if value is none or value | string | trim == '' -%}{{ return(none) }}{%- endif -%}

@@ -1,0 +1,85 @@
+"""What the package's modules share: where the project is, its levels, its paths
+and its source tables.
+
+The source tables, their columns and their contract types are read from the
+dbt sources YAML (``models/staging/*/_*__sources.yml``), the one place they are
+written. The paths follow one rule each; the raw data directory, for example, is
+``--raw-dir`` (or dbt var ``raw_data_dir``), else ``$RAW_DATA_DIR``, else the
+bundled sample: the rule of ``dbt_project.yml`` (``sources: +external_location``),
+which ``precompute run`` always feeds an absolute directory.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+import yaml
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+LEVELS = ("campaign", "adset", "ad")
+SAMPLE_DIR = PROJECT_DIR / "data" / "sample"
+COUNTRY_MAPPING_CSV = PROJECT_DIR / "seeds" / "breakdown_mapping_country.csv"
+DEFAULT_WAREHOUSE = Path("warehouse") / "ad_precompute.duckdb"
+
+
+def absolute(path: str | os.PathLike[str]) -> Path:
+    """Absolute path, relative ones resolved against the current directory (symlinks kept)."""
+    return Path(os.path.abspath(os.path.expanduser(os.fspath(path))))
+
+
+def resolve_raw_dir(arg: str | os.PathLike[str] | None = None, project_dir: Path = PROJECT_DIR) -> Path:
+    """The directory of the source Parquet files: ``arg`` > ``$RAW_DATA_DIR`` > the bundled sample."""
+    if arg:
+        return absolute(arg)
+    if os.environ.get("RAW_DATA_DIR"):
+        return absolute(os.environ["RAW_DATA_DIR"])
+    return project_dir / "data" / "sample"
+
+
+def resolve_warehouse(arg: str | os.PathLike[str] | None = None, project_dir: Path = PROJECT_DIR) -> Path:
+    """The published path: ``arg`` > ``$PRECOMPUTE_WAREHOUSE`` > the project's default.
+
+    Deliberately not ``$DUCKDB_PATH``: that is the file a plain ``dbt build`` writes,
+    and dbt must never write into a published release.
+    """
+    if arg:
+        return absolute(arg)
+    if os.environ.get("PRECOMPUTE_WAREHOUSE"):
+        return absolute(os.environ["PRECOMPUTE_WAREHOUSE"])
+    return project_dir / DEFAULT_WAREHOUSE
+
+
+def resolve_target_dir(project_dir: Path = PROJECT_DIR) -> Path:
+    """dbt's target path: $DBT_TARGET_PATH (relative = to the project dir) or <project>/target."""
+    env = os.environ.get("DBT_TARGET_PATH")
+    if env:
+        path = Path(os.path.expanduser(env))
+        return path if path.is_absolute() else project_dir / path
+    return project_dir / "target"
+
+
+@functools.cache
+def source_tables(project_dir: Path = PROJECT_DIR) -> dict[str, dict[str, str]]:
+    """Every source table of the sources YAML: {table: {column: contract type}}, in YAML order.
+
+    The optional ``id_name_mapping`` (``config: meta: {optional: true}``) is left out:
+    no metric reads it.
+    """
+    tables: dict[str, dict[str, str]] = {}
+    for path in sorted(project_dir.glob("models/staging/*/_*__sources.yml")):
+        for source in yaml.safe_load(path.read_text(encoding="utf-8"))["sources"]:
+            for table in source["tables"]:
+                if ((table.get("config") or {}).get("meta") or {}).get("optional"):
+                    continue
+                tables[table["name"]] = {c["name"]: c["data_type"] for c in table["columns"]}
+    return tables
+
+
+@functools.cache
+def mart_columns(mart: str, project_dir: Path = PROJECT_DIR) -> tuple[str, ...]:
+    """The columns of a mart, in table order, from the marts' YAML (its dbt contract)."""
+    models = yaml.safe_load((project_dir / "models" / "marts" / "_marts__models.yml").read_text(encoding="utf-8"))
+    [model] = [m for m in models["models"] if m["name"] == mart]
+    return tuple(c["name"] for c in model["columns"])
