@@ -9,7 +9,7 @@ For each data set, in one run:
 
 1. Data. ``sample`` is ``data/sample`` (the bundled small scale: 12 ads, 21 days);
    ``q90`` is the year preset cut to 90 days (250 ads, ~2,000 new users a day), generated
-   once into ``benchmarks/.cache/spark_q90_seed<seed>/`` by ``build.py``'s ``ensure_dataset``
+   once into ``benchmarks/.cache/spark_q90_seed<seed>/`` by ``bench_common.ensure_dataset``
    (reused while its marker matches); ``year`` is the full year preset.
 2. Builds, alternated engine by engine (DuckDB, Spark, DuckDB, Spark, ...) so that the
    noise of the shared machine hits both alike; ``--repeats`` each, medians reported:
@@ -17,7 +17,7 @@ For each data set, in one run:
      ``DUCKDB_THREADS`` as in the profile (2);
    * Spark: ``dbt build --target spark`` (method: session, ``local[2]``, 4 shuffle partitions,
      3 GiB driver; profiles.yml) into a fresh warehouse directory: the same nodes.
-   Each build is one child process (``build.py``'s ``run_child``): wall time around it, and
+   Each build is one child process (``bench_common.run_child``): wall time around it, and
    the peak RSS of its process tree sampled every 0.2 s (Spark's JVM is a child of dbt's
    Python process, so ``ru_maxrss`` of the child alone would miss it). ``run_results.json``
    gives the time of every node; the report splits it into models and tests.
@@ -40,16 +40,10 @@ import shutil
 import sys
 from pathlib import Path
 
-BENCH_DIR = Path(__file__).resolve().parent
-PROJECT_DIR = BENCH_DIR.parent
-if str(PROJECT_DIR) not in sys.path:
-    sys.path.insert(0, str(PROJECT_DIR))
-
-from bench_common import load_sibling  # noqa: E402 - after the path set-up
-
-bench_build = load_sibling("build.py")  # data set cache, machine info, run_child, fmt helpers
-fmt_bytes, fmt_s, median, md_table = bench_build.fmt_bytes, bench_build.fmt_s, bench_build.median, bench_build.md_table
-loadavg = bench_build.loadavg
+from bench_common import (
+    BENCH_DIR, PROJECT_DIR, ensure_dataset, fmt_bytes, fmt_s, loadavg, machine_info, md_table, median,
+    quiet_connect, rm_db, run_child, venv_bin,
+)
 
 # name -> (generator scale preset, overrides of generate(); None = the bundled sample)
 SIZES = {
@@ -63,7 +57,7 @@ TOP_NODES = 8
 
 
 def source_rows(raw_dir: Path) -> dict[str, int]:
-    con = bench_build.quiet_connect()
+    con = quiet_connect()
     try:
         return {p.stem: con.execute(f"select count(*) from read_parquet('{p}')").fetchall()[0][0]
                 for p in sorted(raw_dir.glob("*.parquet"))}
@@ -76,11 +70,11 @@ def dataset(name: str, seed: int, cache_root: Path, regenerate: bool) -> Path:
         return PROJECT_DIR / "data" / "sample"
     scale, overrides = SIZES[name]
     cache_dir = cache_root / f"spark_{name}_seed{seed}"
-    bench_build.ensure_dataset(cache_dir, scale, seed, regenerate, overrides=overrides)
+    ensure_dataset(cache_dir, scale, seed, regenerate, overrides=overrides)
     return cache_dir
 
 
-def run_one(engine: str, raw_dir: Path, work: Path, i: int, venv_bin: Path) -> dict:
+def run_one(engine: str, raw_dir: Path, work: Path, i: int, bin_dir: Path) -> dict:
     """One `dbt build` on `engine` from nothing; returns timings, RSS and node times."""
     run_dir = work / f"{engine}_{i}"
     if run_dir.exists():
@@ -88,19 +82,19 @@ def run_one(engine: str, raw_dir: Path, work: Path, i: int, venv_bin: Path) -> d
     run_dir.mkdir(parents=True)
     env = {**os.environ, "DBT_PROFILES_DIR": str(PROJECT_DIR), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     env.pop("RAW_DATA_DIR", None)
-    cmd = [str(venv_bin / "dbt"), "build", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+    cmd = [str(bin_dir / "dbt"), "build", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
            "--target-path", str(run_dir / "target"), "--log-path", str(run_dir / "logs"),
            "--vars", json.dumps({"raw_data_dir": str(raw_dir)})]
     if engine == "duckdb":
         env["DUCKDB_PATH"] = str(work / "duckdb.duckdb")
-        bench_build.rm_db(work / "duckdb.duckdb")
+        rm_db(work / "duckdb.duckdb")
     else:
         cmd += ["--target", "spark"]
         env["SPARK_WAREHOUSE_DIR"] = str(work / "spark_warehouse")
         env["SPARK_SCHEMA"] = SPARK_SCHEMA
         shutil.rmtree(work / "spark_warehouse", ignore_errors=True)
     print(f"[{engine} {i}] dbt build on {raw_dir}", flush=True)
-    res = bench_build.run_child(cmd, env, run_dir / "dbt_build.log", sample=True)
+    res = run_child(cmd, env, run_dir / "dbt_build.log", sample=True)
     if res["returncode"] != 0:
         tail = (run_dir / "dbt_build.log").read_text(errors="replace")[-4000:]
         raise SystemExit(f"{engine} dbt build failed (exit {res['returncode']}), log {run_dir}:\n{tail}")
@@ -211,8 +205,8 @@ def main(argv=None) -> int:
         p.error(f"unknown size(s) {unknown}; one of {list(SIZES)}")
     if args.reading and Path(args.reading).is_file():
         args.reading = Path(args.reading).read_text()
-    venv_bin = Path(sys.executable).parent
-    machine = bench_build.machine_info(venv_bin)
+    bin_dir = venv_bin()
+    machine = machine_info(bin_dir)
     machine["dbt_spark"] = _version("dbt-spark")
     machine["pyspark"] = _version("pyspark")
     machine["java"] = _java_version()
@@ -225,7 +219,7 @@ def main(argv=None) -> int:
         builds = {engine: [] for engine in ENGINES}
         for i in range(args.repeats):
             for engine in ENGINES:
-                builds[engine].append(run_one(engine, raw_dir, work, i, venv_bin))
+                builds[engine].append(run_one(engine, raw_dir, work, i, bin_dir))
         sizes[name] = {"raw_dir": str(raw_dir), "source_rows": sum(source_rows(raw_dir).values()),
                        "parity": parity(work), **{e: summarize(builds[e]) for e in ENGINES},
                        "spark_nodes": builds["spark"][-1]["nodes"], "duckdb_nodes": builds["duckdb"][-1]["nodes"]}

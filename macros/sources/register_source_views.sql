@@ -1,15 +1,3 @@
-{#-
-    Sources on engines that cannot read a Parquet file by path in FROM the way
-    dbt-duckdb's `external_location` does (Spark): an on-run-start hook
-    (dbt_project.yml) makes each source file a view, `<schema>.<table>`, in the
-    schema its sources YAML names (vars meta_ads_schema, mixpanel_schema), over
-    the file the YAML's `external_location` names (<raw_data_dir>/<table>.parquet).
-    A view holds no data and is made again by every run, so it always reads the
-    directory of this run. A source whose file is absent (the optional
-    id_name_mapping) gets no view; select_from_optional_source then reads no rows.
-    The source contract check (validate_source_contract) reads the files
-    themselves and runs before this hook.
--#}
 {% macro register_source_views() -%}
     {{ return(adapter.dispatch('register_source_views', 'ad_precompute')()) }}
 {%- endmacro %}
@@ -44,19 +32,11 @@
 {%- endmacro %}
 
 
-{#- A Parquet file as a Spark relation: parquet.`<path>` (a local path or any
-    URI Spark's Hadoop file systems read: s3a://, abfss://, hdfs://). -#}
 {% macro spark_parquet_relation(path) -%}
     {{ return("parquet.`" ~ path | replace("`", "``") ~ "`") }}
 {%- endmacro %}
 
 
-{#- True when the file exists. Spark SQL has no file-exists function, and
-    parquet.`<missing path>` is an error; so the file's directory is listed with
-    the binaryFile source (paths only: the content column is never read),
-    through a glob of the source file names of that directory (an exact list:
-    no other file is listed). It is an error only when none of them exists,
-    and Spark's message then names the directory. -#}
 {% macro spark_file_exists(path) -%}
     {%- set directory, _, file_name = path.rpartition('/') -%}
     {%- set siblings = [] -%}

@@ -219,10 +219,6 @@
 {%- endmacro %}
 
 
-{#- Spark (dbt-spark) reads the same Parquet files by path: parquet.`<path>`.
-    Its type names are Spark's: `timestamp` is a local (zoned) timestamp, i.e.
-    TIMESTAMPTZ; `timestamp_ntz` is a plain TIMESTAMP (a DuckDB TIMESTAMP in Parquet);
-    DECIMAL(p, 0) is a decimal, as on DuckDB. -#}
 {% macro spark__source_type_family(type_name) -%}
     {%- set type_lower = type_name | lower | trim -%}
     {%- if type_lower == 'timestamp_ntz' -%}
@@ -242,8 +238,6 @@
 {% macro spark__source_columns(node) -%}
     {%- set path = ad_precompute.source_file_path(node) -%}
     {%- if not path -%}{{ return(ad_precompute.default__source_columns(node)) }}{%- endif -%}
-    {#- a missing required file is Spark's own error, which names the path;
-        only an optional one is looked for first (a listing costs a Spark job) -#}
     {%- if ad_precompute.source_is_optional(node) and not ad_precompute.spark_file_exists(path) -%}
         {{ return(none) }}
     {%- endif -%}

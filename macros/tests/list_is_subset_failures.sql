@@ -28,8 +28,6 @@ where
 {% endmacro %}
 
 
-{#- Engines with arrays (DuckDB, Spark): both lists split into arrays; a row
-    fails when the subset has an id that the superset lacks. -#}
 {% macro duckdb__list_is_subset_failures(model, column_name, superset_column) %}
 {{ ad_precompute.array_list_is_subset_failures(model, column_name, superset_column) }}
 {% endmacro %}
@@ -51,7 +49,6 @@ where
 
 {% endmacro %}
 
-{#- TRUE when the comma-separated list `subset` has an id that `superset` lacks. -#}
 {% macro duckdb__list_has_ids_outside(subset, superset) -%}
     not list_has_all(
             string_split({{ superset }}, ','),
