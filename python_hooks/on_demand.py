@@ -967,7 +967,8 @@ class OnDemandMetrics:
             WHERE NOT ({bad_rate} OR {_bad_measure('current_value')})""")
 
     def _load_country_mapping(self) -> None:
-        """Load the seed CSV as text (no NULL conversion: Namibia is 'NA')."""
+        """Load the seed CSV as text (no NULL conversion: Namibia is 'NA'), then the
+        run's optional ``breakdown_mapping_country.parquet`` over it."""
         if self._country_map_loaded:
             return
         path = self.country_mapping_csv
@@ -987,6 +988,13 @@ class OnDemandMetrics:
                 continue
             if label not in best or code < best[label]:
                 best[label] = code
+        # The run's own mapping file, when present, wins label by label (D46).
+        run_mapping = self.raw_dir / "breakdown_mapping_country.parquet"
+        if run_mapping.is_file():
+            best.update(self.con.execute(
+                "SELECT CAST(meta_country AS VARCHAR), min(CAST(country_code AS VARCHAR)) "
+                f"FROM read_parquet({_sql_str(str(run_mapping))}) "
+                "WHERE meta_country IS NOT NULL AND country_code IS NOT NULL GROUP BY 1").fetchall())
         V = self._v
         self.con.execute(
             f"CREATE OR REPLACE TEMP TABLE {V}cmap (meta_country VARCHAR, country_code VARCHAR)"

@@ -1,7 +1,8 @@
 -- One row per entity, day and ISO country with Meta performance in the
 -- reporting window: ad_performance_daily_country measures, Meta labels mapped
--- through the breakdown_mapping_country seed (unmapped → 'ZZ'), summed per
--- country code and level (metric-contract §1, §3, §5).
+-- through the run's country mapping (int_country_mapping_resolved: the seed,
+-- overridden label by label by an optional mapping file; unmapped → 'ZZ'),
+-- summed per country code and level (metric-contract §1, §3, §5).
 
 with
 
@@ -19,7 +20,7 @@ ad_hierarchy as (
 
 country_mapping as (
 
-    select * from {{ ref('breakdown_mapping_country') }}
+    select * from {{ ref('int_country_mapping_resolved') }}
 
 ),
 

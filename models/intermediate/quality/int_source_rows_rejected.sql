@@ -14,6 +14,10 @@
 --   conflicting_canonical_name, exact_duplicate        id_name_mapping (optional)
 --   outside_reporting_window                           Meta rows before start_date / after as_of_date
 --   after_as_of_date                                   events after the end of as_of_date
+--   unreadable_<column>, malformed_record, invalid_json,
+--   not_a_json_object, invalid_event_json,
+--   inactive_mapping, invalid_country_code,
+--   conflicting_country_code                           rows `precompute import` could not read (D45)
 -- Every source row is in its stg_ model or here, and only once in stg_.
 
 {#- the columns of each source, as staged, kept in source_record -#}
@@ -148,6 +152,16 @@ events_after_as_of_date as (
 
 ),
 
+rejected_in_import as (
+
+    select
+        source_table,
+        reject_reason,
+        source_record
+    from {{ ref('stg_precompute_import__import_rejects') }}
+
+),
+
 unioned as (
 
     select * from rejected_in_staging
@@ -157,6 +171,8 @@ unioned as (
     select * from meta_country_outside_window
     union all
     select * from events_after_as_of_date
+    union all
+    select * from rejected_in_import
 
 )
 
