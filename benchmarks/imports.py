@@ -116,7 +116,9 @@ def baseline_worker(kind: str, cache_dir: str, out_dir: str) -> None:
         if kind == "mixpanel":
             sources = {"mixpanel_event": f"read_json('{inputs / 'export.jsonl'}', format = 'newline_delimited')"}
         elif kind == "csv":
-            sources = {p.stem: f"read_csv('{p}')" for p in sorted((inputs / "csv").glob("*.csv"))}
+            # the dialect given (the sniffer misses the rare quoted field), the types detected
+            sources = {p.stem: f"read_csv('{p}', header = true, delim = ',', quote = '\"', escape = '\"')"
+                       for p in sorted((inputs / "csv").glob("*.csv"))}
         else:  # parquet: the contract files the database was written from
             sources = {t: f"read_parquet('{Path(cache_dir) / (t + '.parquet')}')" for t in importable_tables()
                        if (Path(cache_dir) / f"{t}.parquet").is_file()}

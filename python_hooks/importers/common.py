@@ -35,7 +35,7 @@ SQL_DIR = Path(__file__).resolve().parent / "sql"
 REJECTS_TABLE = "import_rejects"  # the optional source the importers write (models/staging/precompute_import)
 REPORT_FILE = "import_report.json"
 DEFAULT_MEMORY_LIMIT = "2GB"
-MAX_LINE_BYTES = 64 << 20  # one record (an export line, a SQLite row as text); DuckDB's default is 2 MiB
+MAX_LINE_BYTES = 2 << 20  # one record (an export line, a SQLite row as text): DuckDB's default; its read buffers are ~13 times this
 CSV_ERRORS, CSV_SCANS = "csv_reject_errors", "csv_reject_scans"  # DuckDB's store_rejects tables
 
 # contract type -> macro of sql/contract_types.sql (VARCHAR is kept as it is)
@@ -131,9 +131,12 @@ class ImportReport:
 
 
 class ImportSession:
-    """One import into ``out_dir``: a scratch DuckDB database, the tables written so far, their rejects.
+    """One import into ``out_dir``: a DuckDB connection, the tables written so far, their rejects.
 
-    Use as a context manager; ``commit()`` moves the files into place.
+    Use as a context manager; ``commit()`` moves the files into place. Each table is
+    streamed from its input twice (the kept rows to Parquet, then the rejected rows)
+    and nothing is materialized, so memory stays within DuckDB's ``memory_limit``
+    (it spills to a scratch directory beyond it) whatever the size of the input.
     """
 
     def __init__(self, kind: str, source: str, out_dir: Path, *, memory_limit: str = DEFAULT_MEMORY_LIMIT,
@@ -143,8 +146,9 @@ class ImportSession:
         self.out_dir = Path(out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.scratch = Path(tempfile.mkdtemp(prefix=".import-", dir=self.out_dir))
-        self.con = duckdb.connect(str(self.scratch / "import.duckdb"))
+        self.con = duckdb.connect()
         self.con.execute("set TimeZone = 'UTC'")
+        self.con.execute("set enable_progress_bar = false")
         self.con.execute(f"set memory_limit = {sql_str(memory_limit)}")
         self.con.execute(f"set temp_directory = {sql_str(str(self.scratch / 'spill'))}")
         if threads:
@@ -154,7 +158,8 @@ class ImportSession:
                          "source_location varchar, source_record varchar)")
         self.results: list[TableResult] = []
         self._written: dict[str, Path] = {}  # table -> its file beside the final name
-        self._csv_location_prefix: str | None = None  # set by read_csv_sql until the table is stored
+        self._csv_location_prefix: str | None = None  # of the last read_csv_sql relation; None: its file's name
+        self._malformed_pending = False  # the last read_csv_sql relation's unsplit records are not added yet
         self._started = _dt.datetime.now(_dt.timezone.utc)
 
     # ------------------------------------------------------------------ context
@@ -176,101 +181,126 @@ class ImportSession:
         return self.scratch / name
 
     # ------------------------------------------------------------------ reading text
-    def read_csv_sql(self, path: Path | str, columns: list[str], *, location_prefix: str, header: bool = False,
-                     delim: str = ",", quote: str = '"', nullstr: str = "") -> str:
-        """A relation of the CSV file's records as text columns, numbered (``_row_number``).
+    def read_csv_sql(self, paths: Path | str | list, columns: list[str], *, location_prefix: str | None = None,
+                     header: bool = False, delim: str = ",", quote: str = '"', nullstr: str = "",
+                     filename: bool = False) -> str:
+        """A relation of the records of one CSV file (or several, in order) as text columns,
+        numbered in file order (``_row_number``; with ``filename``, also the file's path).
 
         Records DuckDB cannot split into ``columns`` (too many or too few fields, an
-        unterminated quote, bytes that are not UTF-8) are not in it: ``convert`` rejects
-        them as ``malformed_record``, located as ``<location_prefix>line <n>``.
+        unterminated quote, bytes that are not UTF-8) are not in it: storing the table
+        rejects them as ``malformed_record``, located as ``<location_prefix>line <n>``
+        (default prefix: the file's name).
         """
         self._csv_location_prefix = location_prefix
+        self._malformed_pending = True
         for table in (CSV_ERRORS, CSV_SCANS):
             self.con.execute(f"drop table if exists {table}")
+        files = [str(p) for p in paths] if isinstance(paths, list) else [str(paths)]
         spec = ", ".join(f"{sql_str(c)}: 'VARCHAR'" for c in columns)
-        return (f"select *, row_number() over () as _row_number from read_csv({sql_str(str(path))}, "
+        return (f"select *, row_number() over () as _row_number from read_csv("
+                f"[{', '.join(sql_str(f) for f in files)}], "
                 f"columns = {{{spec}}}, header = {str(header).lower()}, delim = {sql_str(delim)}, "
                 f"quote = {sql_str(quote)}, escape = {sql_str(quote)}, nullstr = {sql_str(nullstr)}, "
                 f"allow_quoted_nulls = false, auto_detect = false, max_line_size = {MAX_LINE_BYTES}, "
+                f"filename = {str(filename).lower()}, "
                 f"store_rejects = true, rejects_table = '{CSV_ERRORS}', rejects_scan = '{CSV_SCANS}')")
 
-    def add_malformed_records(self, table: str) -> None:
-        """The records the last ``read_csv_sql`` could not split, as rejects of ``table``."""
-        prefix = self._csv_location_prefix
-        if prefix is None:
-            return
-        self._csv_location_prefix = None
+    def add_malformed_records(self, table: str) -> int:
+        """The records the last ``read_csv_sql`` relation could not split, as rejects of
+        ``table`` (each once, however many times the relation was scanned); how many."""
+        if not self._malformed_pending:
+            return 0
+        self._malformed_pending = False
         found = self.con.execute(
             "select count(*) from duckdb_tables() where table_name = ?", [CSV_ERRORS]).fetchall()
         if not found[0][0]:
-            return
+            return 0
+        prefix = self._csv_location_prefix
+        where = (sql_str(prefix) if prefix is not None
+                 else "regexp_extract(scans.file_path, '[^/]*$') || ' '")
+        before = self._rejected(table)
         self.con.execute(f"""
             insert into import_rejects
-            select {sql_str(table)}, 'malformed_record', {sql_str(prefix)} || 'line ' || line,
-                   coalesce(csv_line, '') || ' (' || error_message || ')'
-            from (select distinct on (line) line, csv_line, error_message from {CSV_ERRORS} order by line)""")
+            select {sql_str(table)}, 'malformed_record', {where} || 'line ' || errors.line,
+                   coalesce(errors.csv_line, '') || ' (' || errors.error_message || ')'
+            from (
+                select distinct on (file_id, line) * from {CSV_ERRORS} order by file_id, line
+            ) as errors
+            left join (select distinct on (file_id) * from {CSV_SCANS}) as scans using (file_id)
+            order by errors.file_id, errors.line""")
+        self.con.execute(f"drop table {CSV_ERRORS}")
+        return self._rejected(table) - before
 
+    def _rejected(self, table: str) -> int:
+        return self.con.execute("select count(*) from import_rejects where source_table = ?",
+                                [table]).fetchall()[0][0]
+
+    # ------------------------------------------------------------------ tables
     def convert(self, table: SourceTable, raw_sql: str, *, location_sql: str, source: str,
                 record: str | None = None, reject_first_sql: str | None = None,
-                typed_overrides: dict[str, str] | None = None) -> TableResult:
+                typed_overrides: dict[str, str] | None = None, rows_in: int | None = None) -> TableResult:
         """Cast the text columns of ``raw_sql`` to ``table``'s contract types and write the table.
 
         ``raw_sql`` has one text column per contract column. ``location_sql`` and
         ``record`` are expressions over it (the record defaults to every column as
         ``col=value``); ``reject_first_sql``, when not NULL for a row, is its reject
         reason before any cast; ``typed_overrides`` replaces a column's cast.
+        ``rows_in`` is how many rows the input had, counted by the importer; when not
+        given, ``raw_sql`` is counted (plus the records DuckDB could not split).
         """
         overrides = typed_overrides or {}
-        typed, checks = [], []
+        casts, outputs, checks = [], [], []
         for column in table.columns:
             macro = TYPE_MACROS[column.data_type]
-            name = ident(column.name)
-            expr = overrides.get(column.name) or (f"{macro}(raw.{name})" if macro else f"raw.{name}")
-            typed.append(f"{expr} as {name}")
-            if column.data_type != "varchar" or column.name in overrides:
-                checks.append(f"when raw.{name} is not null and {expr} is null "
-                              f"then 'unreadable_{column.name}'")
-        reason = "case " + (f"when ({reject_first_sql}) is not null then ({reject_first_sql}) "
-                            if reject_first_sql else "") + " ".join(checks) + " end"
-        if reason == "case  end":
-            reason = "cast(null as varchar)"
-        record_expr = record or record_sql(table.column_names, "raw")
-        staged = f"typed_{table.name}"
-        self.con.execute(f"""
-            create or replace table {staged} as
+            name, typed = ident(column.name), ident("_typed_" + column.name)
+            expr = overrides.get(column.name) or (f"{macro}(raw.{name})" if macro else None)
+            if expr is None:  # text stays text
+                outputs.append(f"raw.{name}")
+                continue
+            casts.append(f"{expr} as {typed}")  # cast once, read twice below
+            outputs.append(f"raw.{typed} as {name}")
+            checks.append(f"when raw.{name} is not null and raw.{typed} is null then 'unreadable_{column.name}'")
+        first = f"when ({reject_first_sql}) is not null then ({reject_first_sql}) " if reject_first_sql else ""
+        reason = f"case {first}{' '.join(checks)} end" if first or checks else "cast(null as varchar)"
+        cast_sql = f"select raw.*{''.join(', ' + c for c in casts)} from ({raw_sql}) as raw"
+        relation = f"""
             select
-                {', '.join(typed)},
+                {', '.join(outputs)},
                 {reason} as _reject_reason,
                 {location_sql} as _source_location,
-                {record_expr} as _source_record
-            from ({raw_sql}) as raw""")
-        return self.store(table, staged, source=source)
+                {record or record_sql(table.column_names, "raw")} as _source_record
+            from ({cast_sql}) as raw"""
+        return self.store(table, relation, source=source, rows_in=rows_in, count_sql=raw_sql)
 
-    def store(self, table: SourceTable, staged: str, *, source: str) -> TableResult:
-        """Write the kept rows of ``staged`` (contract columns + _reject_reason,
-        _source_location, _source_record) to the table's file; keep its rejects (and
-        the records the read_csv_sql relation it came from could not split)."""
-        self.add_malformed_records(table.name)
+    def store(self, table: SourceTable, relation: str, *, source: str, rows_in: int | None = None,
+              count_sql: str | None = None) -> TableResult:
+        """Write the kept rows of ``relation`` (contract columns + _reject_reason,
+        _source_location, _source_record) to the table's file and keep its rejects,
+        with the records its read_csv_sql relation could not split; check that rows in
+        (``rows_in``, or ``count_sql`` counted) = rows written + rows rejected."""
         columns = ", ".join(ident(c) for c in table.column_names)
         target = self.out_dir / f".{table.name}.parquet.importing"
-        self.con.execute(f"copy (select {columns} from {staged} where _reject_reason is null) "
-                         f"to {sql_str(str(target))} (format parquet)")
         self._written[table.name] = target
+        self.con.execute(f"copy (select {columns} from ({relation}) where _reject_reason is null) "
+                         f"to {sql_str(str(target))} (format parquet)")
         self.con.execute(f"""
             insert into import_rejects
             select {sql_str(table.name)}, _reject_reason, _source_location, _source_record
-            from {staged} where _reject_reason is not null""")
-        rows_in, rows_out = self.con.execute(
-            f"select count(*), count(*) filter (where _reject_reason is null) from {staged}").fetchall()[0]
+            from ({relation}) where _reject_reason is not null""")
+        if rows_in is None:
+            rows_in = self.con.execute(f"select count(*) from ({count_sql or relation})").fetchall()[0][0]
+            rows_in += self.add_malformed_records(table.name)
+        else:
+            self.add_malformed_records(table.name)
+        rows_out = self.con.execute(f"select count(*) from read_parquet({sql_str(str(target))})").fetchall()[0][0]
         rejects = dict(self.con.execute(
             "select reject_reason, count(*) from import_rejects where source_table = ? group by 1",
             [table.name]).fetchall())
-        early = sum(rejects.values()) - (rows_in - rows_out)  # rejected before they were rows (add_rejects)
-        result = TableResult(table.name, source, rows_in + early, rows_out, rejects)
-        if result.rows_in != result.rows_out + result.rows_rejected:  # pragma: no cover - a bug, not data
-            raise AssertionError(f"{table.name}: rows in {result.rows_in} != written {result.rows_out} "
-                                 f"+ rejected {result.rows_rejected}")
-        self.con.execute(f"drop table {staged}")
+        result = TableResult(table.name, source, rows_in, rows_out, rejects)
+        if result.rows_in != result.rows_out + result.rows_rejected:  # two counts of one input disagree
+            raise AssertionError(f"{table.name}: rows in {result.rows_in:,d} != written {result.rows_out:,d} "
+                                 f"+ rejected {result.rows_rejected:,d}")
         self.results.append(result)
         return result
 

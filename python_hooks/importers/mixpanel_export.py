@@ -76,12 +76,20 @@ def import_mixpanel(paths: list[Path], out_dir: Path, *, product_property: str =
         con = session.con
         if not con.execute("select count(*) from pg_timezone_names() where name = ?", [time_zone]).fetchall()[0][0]:
             raise ValueError(f"unknown time zone {time_zone!r} (an IANA name such as UTC or Europe/Berlin)")
-        con.execute("create table export_lines (file varchar, line_number bigint, line varchar)")
+        # every file in one scan, in order: _row_number counts the lines of all of them
+        lines = session.read_csv_sql(paths, ["line"], delim=LINE_DELIMITER, quote="", filename=True)
+        counted = con.execute(f"select filename, count(*), count(*) filter (where trim(line) <> '') "
+                              f"from ({lines}) group by filename").fetchall()
+        per_file = {name: lines_of_file for name, lines_of_file, _ in counted}
+        non_blank = sum(rows for _, _, rows in counted)
+        malformed = session.add_malformed_records(TABLE)
+        # a line's number in its own file: the scan's row number less the lines of the files before it
+        offsets, before = [], 0
         for path in paths:
-            lines = session.read_csv_sql(path, ["line"], location_prefix=f"{path.name} ",
-                                         delim=LINE_DELIMITER, quote="")
-            con.execute(f"insert into export_lines select {sql_str(path.name)}, _row_number, line from ({lines})")
-            session.add_malformed_records(TABLE)
+            offsets.append(f"when {sql_str(str(path))} then {before}")
+            before += per_file.get(str(path), 0)
+        numbered = (f"select regexp_extract(filename, '[^/]*$') as file, "
+                    f"_row_number - case filename {' '.join(offsets)} end as line_number, line from ({lines})")
 
         all_paths = [p for column in table.column_names for p in fields[column]]
         selects, offset = [], 1
@@ -90,10 +98,10 @@ def import_mixpanel(paths: list[Path], out_dir: Path, *, product_property: str =
             offset += len(fields[column])
             selects.append(f"coalesce({', '.join(found)}) as {column}")
         con.execute(read_sql("mixpanel_export.sql").format(
-            lines="export_lines", paths="[" + ", ".join(sql_str(p) for p in all_paths) + "]",
+            lines=f"({numbered})", paths="[" + ", ".join(sql_str(p) for p in all_paths) + "]",
             fields=",\n    ".join(selects)))
         session.convert(
-            table, "select * from export_fields", source=source,
+            table, "select * from export_fields", source=source, rows_in=non_blank + malformed,
             location_sql="raw._source_location", record="raw._source_record",
             reject_first_sql="raw._reject_first",
             typed_overrides={"event_time": f"import_export_time(raw.event_time, {sql_str(time_zone)})"})

@@ -25,12 +25,14 @@ as text are read as ISO text; a datetime without a zone is UTC.
 from __future__ import annotations
 
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from python_hooks.importers.common import (
     DEFAULT_MEMORY_LIMIT, ImportReport, ImportSession, SourceUnreadable, ident, importable_tables,
     read_sql, record_sql, sql_str,
 )
+from python_hooks.source_contract import SourceTable
 
 KIND = "sqlite"
 DEFAULT_BATCH_ROWS = 50_000
@@ -54,7 +56,8 @@ def _connect(path: Path) -> sqlite3.Connection:
     if not path.is_file():
         raise SourceUnreadable(f"legacy database not found: {path}")
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        # read by one reader thread at a time (import_sqlite), never concurrently
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         db.execute("select count(*) from sqlite_master").fetchall()
     except sqlite3.DatabaseError as exc:
         raise SourceUnreadable(f"{path}: not a SQLite database ({exc})") from None
@@ -95,37 +98,47 @@ def _plan(db: sqlite3.Connection, path: Path, product_property: str) -> dict[str
     return plan
 
 
-def _line_sql(legacy: str, select: dict[str, str | None], event_json: str | None,
-              product_property: str) -> tuple[str, list[str]]:
-    """A SQLite query giving each row as one CSV line (``quote()``d fields, NULL
-    unquoted), and the names of its fields."""
-    fields, names = [], []
+def _line_sql(legacy: str, select: dict[str, str | None], event_json: str | None, product_property: str,
+              text_columns: set[str]) -> tuple[str, list[str]]:
+    """A SQLite query giving each row as one CSV line, and the names of its fields.
+
+    Text columns go through ``printf('%Q')`` and the others through ``quote()``: text
+    is single-quoted with quotes doubled, NULL is an unquoted NULL (so it stays
+    distinct from ''), and a REAL gets the digits that give back the same double.
+    """
+    formats, values, names = [], [], []
     for column, source in select.items():
         if source is None:  # the product, from event_json; NULL when event_json is not JSON
             doc = ident(event_json)
             path = sql_str(_json_path(product_property))
-            fields.append(f"quote(case when json_valid({doc}) then cast(json_extract({doc}, {path}) as text) end)")
+            formats.append("%Q")
+            values.append(f"case when json_valid({doc}) then cast(json_extract({doc}, {path}) as text) end")
             names.append(column)
             # the text of an event_json that is not JSON, so that the reject shows it
-            fields.append(f"quote(case when {doc} is not null and not json_valid({doc}) "
-                          f"then cast({doc} as text) end)")
+            formats.append("%Q")
+            values.append(f"case when {doc} is not null and not json_valid({doc}) then cast({doc} as text) end")
             names.append(INVALID_EVENT_JSON)
-        else:
-            fields.append(f"quote({ident(source)})")
+        elif column in text_columns:
+            formats.append("%Q")
+            values.append(f"cast({ident(source)} as text)")
             names.append(column)
-    line = " || ',' || ".join(fields)
-    return f"select {line} || char(10) from {ident(legacy)}", names
+        else:
+            formats.append("%s")
+            values.append(f"quote({ident(source)})")
+            names.append(column)
+    line = f"printf({sql_str(','.join(formats) + chr(10))}, {', '.join(values)})"
+    return f"select {line} from {ident(legacy)}", names
 
 
-def _dump(db: sqlite3.Connection, query: str, target: Path, batch_rows: int) -> None:
-    """Stream the query's lines into ``target``, ``batch_rows`` at a time."""
+def _dump(db: sqlite3.Connection, query: str, target: Path, batch_rows: int) -> int:
+    """Stream the query's lines into ``target``, ``batch_rows`` at a time; the number of rows."""
+    rows = 0
     cursor = db.execute(query)
     with open(target, "w", encoding="utf-8", newline="") as out:
-        while True:
-            batch = cursor.fetchmany(batch_rows)
-            if not batch:
-                break
+        while batch := cursor.fetchmany(batch_rows):
             out.write("".join([row[0] for row in batch]))
+            rows += len(batch)
+    return rows
 
 
 def import_sqlite(db_path: Path, out_dir: Path, *, product_property: str = DEFAULT_PRODUCT_PROPERTY,
@@ -140,33 +153,53 @@ def import_sqlite(db_path: Path, out_dir: Path, *, product_property: str = DEFAU
         # one read transaction: every table is read from the same snapshot, even
         # while the legacy system writes (WAL), or holds writers off (rollback journal)
         db.execute("begin")
-        with ImportSession(KIND, str(db_path), out_dir, memory_limit=memory_limit) as session:
+        with ImportSession(KIND, str(db_path), out_dir, memory_limit=memory_limit) as session, \
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-dump") as reader:
+            jobs = []
             for name, item in plan.items():
-                query, columns = _line_sql(item["legacy"], item["select"], item["event_json"], product_property)
-                lines = session.scratch_file(f"{name}.csv")
+                text = ({"meta_country_name", "mixpanel_country_code"} if name == MAPPING_TABLE else
+                        {c.name for c in tables[name].columns if c.data_type == "varchar"})
+                query, columns = _line_sql(item["legacy"], item["select"], item["event_json"], product_property,
+                                           text)
+                jobs.append((name, item, query, columns, session.scratch_file(f"{name}.csv")))
+
+            def dump(job: tuple) -> int:
+                name, item, query, _, lines = job
                 try:
-                    _dump(db, query, lines, batch_rows)
+                    return _dump(db, query, lines, batch_rows)
                 except sqlite3.DatabaseError as exc:
                     raise SourceUnreadable(f"{db_path}: reading table '{item['legacy']}' failed: {exc}") from None
-                prefix = f"{db_path.name} {item['legacy']} "
-                # quote() renders text as 'it''s' and NULL as an unquoted NULL
-                raw = session.read_csv_sql(lines, columns, location_prefix=prefix, quote="'", nullstr="NULL")
-                where = f"{sql_str(prefix + 'row ')} || raw._row_number"
-                source = f"{db_path} table {item['legacy']}"
-                if name == MAPPING_TABLE:
-                    staged = f"typed_{name}"
-                    session.con.execute(read_sql("legacy_country_mapping.sql").format(
-                        staged=staged, raw=raw, location=where, record=record_sql(LEGACY_MAPPING_COLUMNS, "raw")))
-                    session.store(tables[name], staged, source=source)
-                elif INVALID_EVENT_JSON in columns:
-                    session.convert(
-                        tables[name], raw, location_sql=where, source=source,
-                        reject_first_sql=f"case when raw.{INVALID_EVENT_JSON} is not null then 'invalid_event_json' end",
-                        record=(record_sql(tables[name].column_names, "raw")
-                                + f" || coalesce('; event_json=' || raw.{INVALID_EVENT_JSON}, '')"))
-                else:
-                    session.convert(tables[name], raw, location_sql=where, source=source)
+
+            # SQLite renders table i + 1 (in a thread: sqlite3 releases the GIL while it
+            # works) while DuckDB converts table i; at most two scratch files at a time
+            pending = reader.submit(dump, jobs[0]) if jobs else None
+            for i, (name, item, _, columns, lines) in enumerate(jobs):
+                dumped = pending.result()
+                pending = reader.submit(dump, jobs[i + 1]) if i + 1 < len(jobs) else None
+                _convert(session, tables[name], item, columns, lines, dumped, db_path)
                 lines.unlink()
             return session.commit()
     finally:
         db.close()
+
+
+def _convert(session: ImportSession, table: SourceTable, item: dict, columns: list[str], lines: Path,
+             dumped: int, db_path: Path) -> None:
+    prefix = f"{db_path.name} {item['legacy']} "
+    # quote() and %Q render text as 'it''s' and NULL as an unquoted NULL
+    raw = session.read_csv_sql(lines, columns, location_prefix=prefix, quote="'", nullstr="NULL")
+    where = f"{sql_str(prefix + 'row ')} || raw._row_number"
+    source = f"{db_path} table {item['legacy']}"
+    if table.name == MAPPING_TABLE:
+        staged = f"typed_{table.name}"
+        session.con.execute(read_sql("legacy_country_mapping.sql").format(
+            staged=staged, raw=raw, location=where, record=record_sql(LEGACY_MAPPING_COLUMNS, "raw")))
+        session.store(table, f"select * from {staged}", source=source, rows_in=dumped)
+    elif INVALID_EVENT_JSON in columns:
+        session.convert(
+            table, raw, location_sql=where, source=source, rows_in=dumped,
+            reject_first_sql=f"case when raw.{INVALID_EVENT_JSON} is not null then 'invalid_event_json' end",
+            record=(record_sql(table.column_names, "raw")
+                    + f" || coalesce('; event_json=' || raw.{INVALID_EVENT_JSON}, '')"))
+    else:
+        session.convert(table, raw, location_sql=where, source=source, rows_in=dumped)

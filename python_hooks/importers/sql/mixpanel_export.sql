@@ -37,21 +37,10 @@ parsed as (
         file,
         line_number,
         line,
-        json_valid(line) as is_json
+        -- one parse per line; NULL when the line is not JSON
+        try(json_extract_string(line, {paths})) as found
     from {lines}
     where line is not null and trim(line) <> ''
-
-),
-
-checked as (
-
-    select
-        *,
-        case
-            when not is_json then 'invalid_json'
-            when json_type(line) <> 'OBJECT' then 'not_a_json_object'
-        end as _reject_first
-    from parsed
 
 ),
 
@@ -60,9 +49,11 @@ extracted as (
     select
         *,
         case
-            when _reject_first is null then json_extract_string(line, {paths})
-        end as found
-    from checked
+            when found is null then 'invalid_json'
+            -- found nothing: maybe not an object (only then is the line parsed again)
+            when list_count(found) = 0 and json_type(line) <> 'OBJECT' then 'not_a_json_object'
+        end as _reject_first
+    from parsed
 
 )
 
