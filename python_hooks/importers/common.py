@@ -35,7 +35,9 @@ SQL_DIR = Path(__file__).resolve().parent / "sql"
 REJECTS_TABLE = "import_rejects"  # the optional source the importers write (models/staging/precompute_import)
 REPORT_FILE = "import_report.json"
 DEFAULT_MEMORY_LIMIT = "2GB"
-MAX_LINE_BYTES = 2 << 20  # one record (an export line, a SQLite row as text): DuckDB's default; its read buffers are ~13 times this
+# The longest record (an export line, a SQLite row as text): DuckDB's default. Its read
+# buffers are about 13 times this, so a larger limit costs memory on every import.
+MAX_LINE_BYTES = 2 << 20
 CSV_ERRORS, CSV_SCANS = "csv_reject_errors", "csv_reject_scans"  # DuckDB's store_rejects tables
 
 # contract type -> macro of sql/contract_types.sql (VARCHAR is kept as it is)

@@ -98,9 +98,9 @@ def _plan(db: sqlite3.Connection, path: Path, product_property: str) -> dict[str
     return plan
 
 
-def _line_sql(legacy: str, select: dict[str, str | None], event_json: str | None, product_property: str,
+def _line_sql(select: dict[str, str | None], event_json: str | None, product_property: str,
               text_columns: set[str]) -> tuple[str, list[str]]:
-    """A SQLite query giving each row as one CSV line, and the names of its fields.
+    """A SQLite expression rendering a row as one CSV line, and the names of its fields.
 
     Text columns go through ``printf('%Q')`` and the others through ``quote()``: text
     is single-quoted with quotes doubled, NULL is an unquoted NULL (so it stays
@@ -126,18 +126,39 @@ def _line_sql(legacy: str, select: dict[str, str | None], event_json: str | None
             formats.append("%s")
             values.append(f"quote({ident(source)})")
             names.append(column)
-    line = f"printf({sql_str(','.join(formats) + chr(10))}, {', '.join(values)})"
-    return f"select {line} from {ident(legacy)}", names
+    return f"printf({sql_str(','.join(formats) + chr(10))}, {', '.join(values)})", names
 
 
-def _dump(db: sqlite3.Connection, query: str, target: Path, batch_rows: int) -> int:
-    """Stream the query's lines into ``target``, ``batch_rows`` at a time; the number of rows."""
+def _dump(db: sqlite3.Connection, legacy: str, line: str, target: Path, batch_rows: int) -> int:
+    """Write the table's rows as lines into ``target``, ``batch_rows`` at a time; the number of rows.
+
+    A rowid table is read in rowid ranges, each batch joined into one string by SQLite
+    (``group_concat``), so that Python handles one value per batch instead of one per
+    row; a table without dense rowids (or without rowids) row by row, ``fetchmany``.
+    """
+    table = ident(legacy)
     rows = 0
-    cursor = db.execute(query)
     with open(target, "w", encoding="utf-8", newline="") as out:
-        while batch := cursor.fetchmany(batch_rows):
-            out.write("".join([row[0] for row in batch]))
-            rows += len(batch)
+        try:
+            low, high, count = db.execute(f"select min(rowid), max(rowid), count(*) from {table}").fetchone()
+        except sqlite3.OperationalError:  # WITHOUT ROWID table, or a view
+            low = None
+            count = -1
+        if count == 0:
+            return 0
+        if low is not None and high - low + 1 <= 2 * count:
+            batch = (f"select group_concat(line, ''), count(*) from "
+                     f"(select {line} as line from {table} where rowid >= ? and rowid < ?)")
+            for start in range(low, high + 1, batch_rows):
+                text, n = db.execute(batch, (start, start + batch_rows)).fetchone()
+                if n:
+                    out.write(text)
+                    rows += n
+            return rows
+        cursor = db.execute(f"select {line} from {table}")
+        while chunk := cursor.fetchmany(batch_rows):
+            out.write("".join([r[0] for r in chunk]))
+            rows += len(chunk)
     return rows
 
 
@@ -159,14 +180,13 @@ def import_sqlite(db_path: Path, out_dir: Path, *, product_property: str = DEFAU
             for name, item in plan.items():
                 text = ({"meta_country_name", "mixpanel_country_code"} if name == MAPPING_TABLE else
                         {c.name for c in tables[name].columns if c.data_type == "varchar"})
-                query, columns = _line_sql(item["legacy"], item["select"], item["event_json"], product_property,
-                                           text)
-                jobs.append((name, item, query, columns, session.scratch_file(f"{name}.csv")))
+                line, columns = _line_sql(item["select"], item["event_json"], product_property, text)
+                jobs.append((name, item, line, columns, session.scratch_file(f"{name}.csv")))
 
             def dump(job: tuple) -> int:
-                name, item, query, _, lines = job
+                name, item, line, _, lines = job
                 try:
-                    return _dump(db, query, lines, batch_rows)
+                    return _dump(db, item["legacy"], line, lines, batch_rows)
                 except sqlite3.DatabaseError as exc:
                     raise SourceUnreadable(f"{db_path}: reading table '{item['legacy']}' failed: {exc}") from None
 
