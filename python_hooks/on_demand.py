@@ -988,7 +988,7 @@ class OnDemandMetrics:
                 continue
             if label not in best or code < best[label]:
                 best[label] = code
-        # The run's own mapping file, when present, wins label by label (D46).
+        # The run's own mapping file, when present, wins label by label (D47).
         run_mapping = self.raw_dir / "breakdown_mapping_country.parquet"
         if run_mapping.is_file():
             best.update(self.con.execute(

@@ -17,7 +17,7 @@
 --   unreadable_<column>, malformed_record, invalid_json,
 --   not_a_json_object, invalid_event_json,
 --   inactive_mapping, invalid_country_code,
---   conflicting_country_code                           rows `precompute import` could not read (D45)
+--   conflicting_country_code                           rows `precompute import` could not read (D46)
 -- Every source row is in its stg_ model or here, and only once in stg_.
 
 {#- the columns of each source, as staged, kept in source_record -#}

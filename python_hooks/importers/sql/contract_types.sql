@@ -1,4 +1,4 @@
--- Text -> contract type (metric-contract §1), for `precompute import` (D45).
+-- Text -> contract type (metric-contract §1), for `precompute import` (D46).
 -- Each macro returns NULL when the text cannot be read as the type; the
 -- importer then rejects the row as `unreadable_<column>` (a NULL input stays
 -- NULL and is kept: the models decide what a NULL means). Run in a session
