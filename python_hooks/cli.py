@@ -326,8 +326,8 @@ def _run_locked(a: argparse.Namespace, store: Any, run_id: str, project_dir: Pat
     if a.source:  # --source: import into the run's private build directory, then build from there
         from python_hooks.importers.command import import_for_run
         imported = import_for_run(a.source, build_file.parent / "source", out)
-        if imported is None:
-            return EXIT_SOURCES
+        if isinstance(imported, int):  # 3 unreadable (as a broken source contract), 1 failed
+            return imported
         raw_dir, dbt_vars = imported.raw_dir, {**dbt_vars, "raw_data_dir": str(imported.raw_dir)}
     previous = store.published_run_id()
     live = a.progress == "live" or (a.progress == "auto" and sys.stdout.isatty())

@@ -7,9 +7,10 @@
     (each also takes --memory-limit, DuckDB's, default 2GB)
 
 Exit codes of ``import``: 0 imported (rows it could not read are rejected, listed
-in DIR/import_rejects.parquet and counted on stdout: they do not fail it); 2 bad
-arguments; 3 the input cannot be imported at all (a missing file, table or
-column: nothing is written).
+in DIR/import_rejects.parquet and counted on stdout: they do not fail it); 1 the
+import failed on its way (disk full, out of memory: the database's own message;
+nothing is written); 2 bad arguments; 3 the input cannot be imported at all (a
+missing file, table or column: nothing is written).
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+import duckdb
+
 from python_hooks.importers import common
 
-EXIT_IMPORTED, EXIT_USAGE, EXIT_UNREADABLE = 0, 2, 3
+EXIT_IMPORTED, EXIT_FAILED, EXIT_USAGE, EXIT_UNREADABLE = 0, 1, 2, 3
 RUN_SOURCE_KINDS = ("sqlite", "csv")  # kinds that hold every table, so that a run can read them alone
 
 
@@ -95,7 +98,15 @@ def cmd_import(a: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     except ValueError as exc:
         print(f"precompute import {kind}: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except (duckdb.Error, OSError) as exc:
+        print(f"precompute import {kind}: failed, nothing written: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     print("\n".join(report.lines()), file=out)
+    tables = common.importable_tables()
+    for t in report.tables:
+        if t.rows_out == 0 and not tables[t.table].optional:  # the source contract's own rule (D22)
+            print(f"  {t.table} has no rows: `precompute run` stops on an empty table unless "
+                  f"--vars '{{allow_empty_sources: [{t.table}]}}' allows it", file=out)
     missing = _still_missing(Path(a.out))
     if missing:
         print(f"  {a.out} has no {', '.join(missing)} yet: `precompute run` needs them", file=out)
@@ -135,9 +146,10 @@ def check_run_source(spec: str, run_vars: dict) -> None:
         raise VarError("--source and var raw_data_dir both name the source directory: give one")
 
 
-def import_for_run(spec: str, dest: Path, out: TextIO = sys.stdout) -> RunSource | None:
-    """Import ``--source`` into ``dest`` (the run's private directory); None, with the cause on
-    stderr, when it cannot be imported."""
+def import_for_run(spec: str, dest: Path, out: TextIO = sys.stdout) -> RunSource | int:
+    """Import ``--source`` into ``dest`` (the run's private directory); when it fails, the
+    exit code of ``precompute run``, with the cause on stderr: 3 (the input cannot be
+    imported, like a broken source contract) or 1 (the import failed on its way)."""
     from python_hooks.release import file_sha256
 
     try:
@@ -152,7 +164,11 @@ def import_for_run(spec: str, dest: Path, out: TextIO = sys.stdout) -> RunSource
             inputs = sorted(Path(t.source) for t in report.tables)
     except (common.SourceUnreadable, ValueError) as exc:
         print(f"precompute run: --source {spec}: {exc}", file=sys.stderr, flush=True)
-        return None
+        return EXIT_UNREADABLE
+    except (duckdb.Error, OSError) as exc:
+        print(f"precompute run: --source {spec}: import failed: {type(exc).__name__}: {exc}",
+              file=sys.stderr, flush=True)
+        return EXIT_FAILED
     print("\n".join(report.lines()), file=out, flush=True)
     metadata = {
         "kind": kind,
