@@ -16,7 +16,8 @@ DEV_DUCKDB_PATH ?= $(CURDIR)/warehouse/dev/ad_precompute.duckdb
 TEST_DUCKDB_PATH ?= $(CURDIR)/warehouse/test.duckdb
 ARGS ?=
 
-.PHONY: install build run dbt-build test lint dbt-test validate pytest bench bench-queries docs clean
+.PHONY: install build run dbt-build test lint dbt-test validate pytest bench bench-queries docs clean \
+	install-spark spark-build test-spark bench-spark
 
 install: $(STAMP)
 
@@ -27,6 +28,20 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# The Spark target (README "Spark"): dbt-spark and pyspark on top of the lock, and Java 17.
+SPARK_STAMP := $(VENV)/.installed-spark
+export SPARK_WAREHOUSE_DIR ?= $(CURDIR)/warehouse/spark
+export SPARK_SCHEMA ?= ad_precompute
+# test-spark: the DuckDB build it is compared with, and its report
+SPARK_PARITY_DIR ?= $(CURDIR)/warehouse/spark_parity
+
+install-spark: $(SPARK_STAMP)
+
+$(SPARK_STAMP): requirements-spark.lock $(STAMP)
+	@command -v java >/dev/null || { echo "Spark needs Java 17: apt-get install openjdk-17-jre-headless" >&2; exit 1; }
+	$(BIN)/python -m pip install --quiet -r requirements-spark.lock -c requirements.lock
+	touch $(SPARK_STAMP)
 
 # The main job: dbt build into a private file, every gate, then publish a release.
 build: install
@@ -73,6 +88,27 @@ bench: install
 # Dashboard request latency, pre-computed vs on-demand, on the year data set.
 bench-queries: install
 	$(BIN)/python benchmarks/queries.py
+
+# Plain dbt build of every model and test on Spark (method: session, local[2]), into
+# $(SPARK_WAREHOUSE_DIR); no release (README "Spark": how a Spark deployment publishes).
+spark-build: install-spark
+	$(BIN)/dbt build --target spark --target-path target/spark
+
+# The sample on Spark, compared with a DuckDB build of the same sample cell for cell
+# (python_hooks/compare_marts.py): lists and counts exactly, money to the cent,
+# rates and ratios to 1e-4. Both builds start from nothing.
+test-spark: install-spark
+	rm -rf $(SPARK_WAREHOUSE_DIR) $(SPARK_PARITY_DIR)
+	@mkdir -p $(SPARK_PARITY_DIR)
+	DUCKDB_PATH=$(SPARK_PARITY_DIR)/duckdb.duckdb $(BIN)/dbt build --resource-type model --resource-type seed \
+		--target-path target/spark_parity_duckdb --quiet
+	$(BIN)/dbt build --target spark --target-path target/spark
+	$(BIN)/python -m python_hooks.compare_marts --reference $(SPARK_PARITY_DIR)/duckdb.duckdb \
+		--candidate $(SPARK_WAREHOUSE_DIR)/$(SPARK_SCHEMA).db --report $(SPARK_PARITY_DIR)/compare_marts.json
+
+# Spark local against DuckDB on the sample and a scaled-up set; see benchmarks/README.md.
+bench-spark: install-spark
+	$(BIN)/python benchmarks/spark.py
 
 docs: install
 	DUCKDB_PATH=$(DEV_DUCKDB_PATH) $(BIN)/dbt docs generate

@@ -205,13 +205,13 @@ def machine_info(venv_bin: Path) -> dict:
 # --------------------------------------------------------------------------- data set
 
 
-def generator_args(scale: str, seed: int) -> dict:
+def generator_args(scale: str, seed: int, overrides: dict | None = None) -> dict:
     from python_hooks import generate as gen
 
     src = Path(gen.__file__).read_bytes()
     preset = dict(gen.SCALES[scale])
     preset["targets"] = list(preset["targets"])
-    return {
+    args = {
         "function": "python_hooks.generate.generate",
         "seed": seed,
         "scale": scale,
@@ -219,13 +219,18 @@ def generator_args(scale: str, seed: int) -> dict:
         "start_date": "2025-01-01",
         "generate_py_sha256": hashlib.sha256(src).hexdigest(),
     }
+    if overrides:
+        args["overrides"] = dict(overrides)  # generate()'s ads / days / users_per_day
+    return args
 
 
-def ensure_dataset(cache_dir: Path, scale: str, seed: int, force: bool) -> dict:
-    """Generate the six Parquet files into cache_dir unless a matching marker is present."""
+def ensure_dataset(cache_dir: Path, scale: str, seed: int, force: bool, overrides: dict | None = None) -> dict:
+    """Generate the six Parquet files into cache_dir unless a matching marker is present.
+
+    `overrides` (ads, days, users_per_day) change the scale preset."""
     from python_hooks import generate as gen
 
-    args = generator_args(scale, seed)
+    args = generator_args(scale, seed, overrides)
     marker = cache_dir / MARKER
     if marker.exists() and not force:
         try:
@@ -244,7 +249,8 @@ def ensure_dataset(cache_dir: Path, scale: str, seed: int, force: bool) -> dict:
         marker.unlink()
     print(f"[data] generating scale={scale} seed={seed} into {cache_dir} ...", flush=True)
     t0 = time.perf_counter()
-    counts = gen.generate(cache_dir, seed=seed, scale=scale, start_date=dt.date.fromisoformat(args["start_date"]))
+    counts = gen.generate(cache_dir, seed=seed, scale=scale, start_date=dt.date.fromisoformat(args["start_date"]),
+                          **(overrides or {}))
     elapsed = time.perf_counter() - t0
     info = {
         "args": args,

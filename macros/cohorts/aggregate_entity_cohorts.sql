@@ -32,10 +32,9 @@ user_lists as (
         {{ grain }},
         {%- for list_name in ['trial', 'post_trial', 'converted', 'trial_refund', 'purchase', 'purchase_refund'] %}
         nullif(
-            {{ dbt.listagg(
+            {{ ad_precompute.sorted_id_list(
                 "case when is_" ~ list_name ~ "_user = 1 then distinct_id end",
-                "','",
-                "order by distinct_id"
+                "distinct_id"
             ) }},
             ''
         ) as {{ list_name }}_user_ids,

@@ -217,3 +217,41 @@
     {%- set counted = run_query("select count(*) from read_parquet('" ~ escaped ~ "')") -%}
     {{ return(counted.columns[0].values()[0] == 0) }}
 {%- endmacro %}
+
+
+{% macro spark__source_type_family(type_name) -%}
+    {%- set type_lower = type_name | lower | trim -%}
+    {%- if type_lower == 'timestamp_ntz' -%}
+        {{ return('timestamp') }}
+    {%- elif type_lower == 'timestamp' -%}
+        {{ return('timestamptz') }}
+    {%- elif type_lower.startswith('decimal') -%}
+        {{ return('decimal') }}
+    {%- endif -%}
+    {{ return(ad_precompute.default__source_type_family(type_name)) }}
+{%- endmacro %}
+
+{% macro spark__source_location(node) -%}
+    {{ return(ad_precompute.duckdb__source_location(node)) }}
+{%- endmacro %}
+
+{% macro spark__source_columns(node) -%}
+    {%- set path = ad_precompute.source_file_path(node) -%}
+    {%- if not path -%}{{ return(ad_precompute.default__source_columns(node)) }}{%- endif -%}
+    {%- if ad_precompute.source_is_optional(node) and not ad_precompute.spark_file_exists(path) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set described = run_query("describe query select * from " ~ ad_precompute.spark_parquet_relation(path)) -%}
+    {%- set columns = [] -%}
+    {%- for row in described.rows -%}
+        {%- do columns.append({'name': row['col_name'], 'type': row['data_type']}) -%}
+    {%- endfor -%}
+    {{ return(columns) }}
+{%- endmacro %}
+
+{% macro spark__source_is_empty(node) -%}
+    {%- set path = ad_precompute.source_file_path(node) -%}
+    {%- if not path -%}{{ return(ad_precompute.default__source_is_empty(node)) }}{%- endif -%}
+    {%- set first_row = run_query("select 1 as found from " ~ ad_precompute.spark_parquet_relation(path) ~ " limit 1") -%}
+    {{ return(first_row.rows | length == 0) }}
+{%- endmacro %}

@@ -29,6 +29,14 @@ where
 
 
 {% macro duckdb__list_is_subset_failures(model, column_name, superset_column) %}
+{{ ad_precompute.array_list_is_subset_failures(model, column_name, superset_column) }}
+{% endmacro %}
+
+{% macro spark__list_is_subset_failures(model, column_name, superset_column) %}
+{{ ad_precompute.array_list_is_subset_failures(model, column_name, superset_column) }}
+{% endmacro %}
+
+{% macro array_list_is_subset_failures(model, column_name, superset_column) %}
 
 select *
 from {{ model }}
@@ -36,10 +44,18 @@ where
     {{ column_name }} is not null
     and (
         {{ superset_column }} is null
-        or not list_has_all(
-            string_split({{ superset_column }}, ','),
-            string_split({{ column_name }}, ',')
-        )
+        or {{ adapter.dispatch('list_has_ids_outside', 'ad_precompute')(column_name, superset_column) }}
     )
 
 {% endmacro %}
+
+{% macro duckdb__list_has_ids_outside(subset, superset) -%}
+    not list_has_all(
+            string_split({{ superset }}, ','),
+            string_split({{ subset }}, ',')
+        )
+{%- endmacro %}
+
+{% macro spark__list_has_ids_outside(subset, superset) -%}
+    size(array_except(split({{ subset }}, ','), split({{ superset }}, ','))) > 0
+{%- endmacro %}

@@ -3,9 +3,11 @@
 {%- endmacro %}
 
 {% macro default__sparkline_days(end_day, days) -%}
-    {{ exceptions.raise_compiler_error(
-        "sparkline_days has no implementation for " ~ target.type
-        ~ ": the read API's analyses run on DuckDB releases") }}
+    {%- if execute -%}
+        {{ exceptions.raise_compiler_error(
+            "sparkline_days has no implementation for " ~ target.type
+            ~ ": the read API's analyses run on DuckDB releases") }}
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro duckdb__sparkline_days(end_day, days) -%}

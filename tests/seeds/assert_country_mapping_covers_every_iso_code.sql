@@ -19,7 +19,7 @@ codes as (
 
 problems as (
 
-    select 'expected 249 distinct codes, found ' || cast(count(*) as varchar) as problem
+    select 'expected 249 distinct codes, found ' || cast(count(*) as {{ dbt.type_string() }}) as problem
     from codes
     having count(*) <> 249
 
