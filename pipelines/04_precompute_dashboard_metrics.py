@@ -5,7 +5,8 @@ Usage::
 
     python pipelines/04_precompute_dashboard_metrics.py [precompute run options]
 
-Runs ``precompute run`` with the arguments given here (``--raw-dir``, ``--start``,
+Runs ``precompute run`` with the arguments given here (``--raw-dir`` or ``--source
+sqlite:PATH``, ``--start``,
 ``--as-of``, ``--vars``, ``--warehouse``, ``--gate-cases``, ``--progress``) and the
 current environment (``PRECOMPUTE_WAREHOUSE``, ``RAW_DATA_DIR``, ``DBT_TARGET_PATH``,
 ...), and exits with its exit code.

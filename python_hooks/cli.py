@@ -2,8 +2,9 @@
 
 Subcommands::
 
-    precompute run      [--raw-dir DIR] [--start DATE] [--as-of DATE] [--vars YAML]
-                        [--warehouse PATH] [--gate-cases N] [--keep N] [--progress auto|live|plain]
+    precompute run      [--raw-dir DIR | --source sqlite:PATH | --source csv:DIR] [--start DATE]
+                        [--as-of DATE] [--vars YAML] [--warehouse PATH] [--gate-cases N] [--keep N]
+                        [--progress auto|live|plain]
     precompute status   [--warehouse PATH] [--json] [--max-age-hours H]
     precompute releases [--warehouse PATH] [--json]
     precompute rollback [--warehouse PATH] [--to RUN_ID]
@@ -12,6 +13,7 @@ Subcommands::
     precompute serve    [--warehouse PATH] [--host 127.0.0.1] [--port 8000]
     precompute generate OUT_DIR [--seed N] [--scale small|year] [--ads N] [--days N]
                         [--users-per-day N] [--start-date YYYY-MM-DD]
+    precompute import   sqlite DB | mixpanel EXPORT.jsonl... | csv DIR  --out DIR  (python_hooks.importers)
 
 ``run`` checks the vars (exit 2 before dbt starts), then runs ``dbt build``
 in-process (``python_hooks.dbt_runner``) into a private build file, shows the
@@ -34,6 +36,9 @@ directory, and dbt always gets absolute paths.
 
 ``serve`` runs the read API (``python_hooks.serve``, FastAPI under uvicorn) over
 the published release, read-only; it picks up a new release without a restart.
+
+``run --source KIND:PATH`` first imports the legacy SQLite database (or a CSV
+directory) into the run's private build directory, then builds from there.
 
 ``validate`` compares a warehouse with the on-demand path; see ``python_hooks.validate``.
 ``generate`` is ``python -m python_hooks.generate`` (same arguments).
@@ -113,6 +118,9 @@ def cmd_run(a: argparse.Namespace) -> int:
             given["start_date"] = a.start
         if a.as_of:
             given["as_of_date"] = a.as_of
+        if a.source:  # checked now (exit 2); imported once the run holds the lock
+            from python_hooks.importers.command import check_run_source
+            check_run_source(a.source, given)
         given["raw_data_dir"] = str(_abs(given["raw_data_dir"])) if given.get("raw_data_dir") else str(raw_dir)
         dbt_vars = run_vars.check_vars(given, run_vars.project_var_defaults(project_dir))
     except run_vars.VarError as exc:
@@ -148,6 +156,13 @@ def _run_locked(a: argparse.Namespace, store: Any, run_id: str, project_dir: Pat
     run_dir = target_dir / "runs" / run_id
     store.remove_partial_releases()
     build_file = store.new_build_file(run_id)
+    imported = None
+    if a.source:  # --source: import into the run's private build directory, then build from there
+        from python_hooks.importers.command import import_for_run
+        imported = import_for_run(a.source, build_file.parent / "source", out)
+        if isinstance(imported, int):  # 3 unreadable (as a broken source contract), 1 failed
+            return imported
+        raw_dir, dbt_vars = imported.raw_dir, {**dbt_vars, "raw_data_dir": str(imported.raw_dir)}
     previous = store.published_run_id()
     live = a.progress == "live" or (a.progress == "auto" and sys.stdout.isatty())
     args = ["build", "--target-path", str(target_dir)]
@@ -217,6 +232,7 @@ def _run_locked(a: argparse.Namespace, store: Any, run_id: str, project_dir: Pat
                 "raw_data_dir": str(raw_dir),
                 "vars": dbt_vars,
                 "source_fingerprints": source_fingerprints(raw_dir, tables),
+                "imported_from": imported.metadata if imported else None,
                 "gates": rep.jsonable(gates),
                 "previous_run_id": previous,
             }
@@ -491,11 +507,15 @@ def build_parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--project-dir", default=str(PROJECT_DIR),
                    help="the dbt project (default: %(default)s)")
-    sub = p.add_subparsers(dest="command", required=True, metavar="{run,status,releases,rollback,validate,serve,generate}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{run,status,releases,rollback,validate,serve,generate,import}")
 
     r = sub.add_parser("run", help="build, gate and publish a release of the two tables")
-    r.add_argument("--raw-dir", help="directory of the source <table>.parquet files "
-                                     "(default: $RAW_DATA_DIR or <project>/data/sample)")
+    r_source = r.add_mutually_exclusive_group()
+    r_source.add_argument("--raw-dir", help="directory of the source <table>.parquet files "
+                                            "(default: $RAW_DATA_DIR or <project>/data/sample)")
+    r_source.add_argument("--source", metavar="KIND:PATH",
+                          help="import this first, into the run's private directory: sqlite:PATH (the "
+                               "legacy dashboard's database) or csv:DIR (precompute import)")
     r.add_argument("--start", type=_iso_date, help="start_date var (default: earliest source date)")
     r.add_argument("--as-of", type=_iso_date, help="as_of_date var (default: latest source date)")
     r.add_argument("--vars", help="other dbt vars, YAML as dbt takes them, e.g. "
@@ -547,6 +567,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("generate", help="write a synthetic source data set (python -m python_hooks.generate)",
                    add_help=False)
+
+    from python_hooks.importers.command import add_import_parser
+    add_import_parser(sub)
     return p
 
 

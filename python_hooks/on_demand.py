@@ -180,7 +180,8 @@ class OnDemandMetrics:
             event_time_is_tz=event_time_type.upper() in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ")))
 
     def _load_country_mapping(self) -> None:
-        """Load the seed CSV as text (no NULL conversion: Namibia is 'NA')."""
+        """Load the seed CSV as text (no NULL conversion: Namibia is 'NA'), then the
+        run's optional ``breakdown_mapping_country.parquet`` over it."""
         if self._country_map_loaded:
             return
         path = self.country_mapping_csv
@@ -200,6 +201,13 @@ class OnDemandMetrics:
                 continue
             if label not in best or code < best[label]:
                 best[label] = code
+        # The run's own mapping file, when present, wins label by label (D54).
+        run_mapping = self.raw_dir / "breakdown_mapping_country.parquet"
+        if run_mapping.is_file():
+            best.update(self.con.execute(
+                "select cast(meta_country as varchar), min(cast(country_code as varchar)) "
+                f"from read_parquet({_sql_str(str(run_mapping))}) "
+                "where meta_country is not null and country_code is not null group by 1").fetchall())
         self.con.execute(f"create or replace temp table {self._v}country_mapping (meta_country varchar, country_code varchar)")
         if best:
             self.con.executemany(f"insert into {self._v}country_mapping values (?, ?)", sorted(best.items()))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -20,6 +21,7 @@ import yaml
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 LEVELS = ("campaign", "adset", "ad")
 SAMPLE_DIR = PROJECT_DIR / "data" / "sample"
+SOURCES_GLOB = "models/staging/**/_*__sources.yml"
 COUNTRY_MAPPING_CSV = PROJECT_DIR / "seeds" / "breakdown_mapping_country.csv"
 DEFAULT_WAREHOUSE = Path("warehouse") / "ad_precompute.duckdb"
 
@@ -60,21 +62,57 @@ def resolve_target_dir(project_dir: Path = PROJECT_DIR) -> Path:
     return project_dir / "target"
 
 
-@functools.cache
-def source_tables(project_dir: Path = PROJECT_DIR) -> dict[str, dict[str, str]]:
-    """Every source table of the sources YAML: {table: {column: contract type}}, in YAML order.
+@dataclass(frozen=True)
+class Column:
+    name: str
+    data_type: str  # the contract type, lower case: varchar, bigint, double, date, timestamp, boolean
 
-    The optional ``id_name_mapping`` (``config: meta: {optional: true}``) is left out:
-    no metric reads it.
-    """
-    tables: dict[str, dict[str, str]] = {}
-    for path in sorted(project_dir.glob("models/staging/*/_*__sources.yml")):
-        for source in yaml.safe_load(path.read_text(encoding="utf-8"))["sources"]:
-            for table in source["tables"]:
-                if ((table.get("config") or {}).get("meta") or {}).get("optional"):
-                    continue
-                tables[table["name"]] = {c["name"]: c["data_type"] for c in table["columns"]}
+
+@dataclass(frozen=True)
+class SourceTable:
+    source_name: str  # the dbt source (meta_ads, mixpanel, ...)
+    name: str  # the table, also the file name <name>.parquet
+    columns: tuple[Column, ...]
+    optional: bool  # `config: meta: {optional: true}`: an absent file reads as no rows
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+@functools.cache
+def contract_tables(project_dir: Path = PROJECT_DIR) -> dict[str, SourceTable]:
+    """Every source table declared in the project's sources YAML (the one list of the source
+    contract), by table name, in file order; optional tables included."""
+    tables: dict[str, SourceTable] = {}
+    files = sorted(project_dir.glob(SOURCES_GLOB))
+    if not files:
+        raise FileNotFoundError(f"no sources YAML ({SOURCES_GLOB}) under {project_dir}")
+    for path in files:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for source in document.get("sources") or []:
+            for table in source.get("tables") or []:
+                meta = ((table.get("config") or {}).get("meta") or table.get("meta") or {})
+                columns = []
+                for column in table.get("columns") or []:
+                    if not column.get("data_type"):
+                        raise ValueError(f"{path}: column {table['name']}.{column['name']} has no data_type")
+                    columns.append(Column(column["name"], str(column["data_type"]).strip().lower()))
+                if table["name"] in tables:
+                    raise ValueError(f"{path}: source table {table['name']!r} is declared twice")
+                tables[table["name"]] = SourceTable(source["name"], table["name"], tuple(columns),
+                                                    bool(meta.get("optional", False)))
     return tables
+
+
+def source_tables(project_dir: Path = PROJECT_DIR) -> dict[str, dict[str, str]]:
+    """The required source tables: {table: {column: contract type}}, in YAML order.
+
+    Optional tables (``config: meta: {optional: true}``: ``id_name_mapping``, the run's own
+    country mapping, the importer's rejects) are left out: no metric reads them.
+    """
+    return {name: {c.name: c.data_type for c in table.columns}
+            for name, table in contract_tables(project_dir).items() if not table.optional}
 
 
 @functools.cache

@@ -351,10 +351,19 @@ def format_age(age: _dt.timedelta | None) -> str:
     return f"{minutes}m {rest % 60}s"
 
 
-def source_fingerprints(raw_dir: Path, tables: list[str]) -> dict[str, dict[str, Any]]:
-    """SHA-256, size and row count of each source file a run read (``None`` when absent)."""
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, read 1 MiB at a time."""
     import hashlib
 
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def source_fingerprints(raw_dir: Path, tables: list[str]) -> dict[str, dict[str, Any]]:
+    """SHA-256, size and row count of each source file a run read (``None`` when absent)."""
     out: dict[str, dict[str, Any]] = {}
     con = duckdb.connect()
     try:
@@ -363,12 +372,8 @@ def source_fingerprints(raw_dir: Path, tables: list[str]) -> dict[str, dict[str,
             if not path.is_file():
                 out[table] = None
                 continue
-            digest = hashlib.sha256()
-            with open(path, "rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    digest.update(chunk)
             rows = con.execute("select sum(num_rows) from parquet_file_metadata(?)", [str(path)]).fetchone()[0]
-            out[table] = {"file": str(path), "sha256": digest.hexdigest(), "bytes": path.stat().st_size,
+            out[table] = {"file": str(path), "sha256": file_sha256(path), "bytes": path.stat().st_size,
                           "rows": int(rows or 0)}
     finally:
         con.close()

@@ -20,7 +20,7 @@ ad_hierarchy as (
 
 country_mapping as (
 
-    select * from {{ ref('breakdown_mapping_country') }}
+    select * from {{ ref('int_country_mapping_resolved') }}
 
 ),
 {%- endif %}

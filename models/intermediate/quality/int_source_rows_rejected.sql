@@ -5,7 +5,8 @@
 -- (`outside_reporting_window`) and events after the end of as_of_date
 -- (`after_as_of_date`). Every source row is in its stg_ model or here, and only
 -- once in stg_. A rejected row keeps its staged columns (those of the sources
--- YAML) as text.
+-- YAML) as text. Rows `precompute import` could not read come from its
+-- import_rejects file (`unreadable_<column>`, `malformed_record`, ...; D53).
 
 with
 
@@ -64,6 +65,16 @@ events_after_as_of_date as (
 
 ),
 
+rejected_in_import as (
+
+    select
+        source_table,
+        reject_reason,
+        source_record
+    from {{ ref('stg_precompute_import__import_rejects') }}
+
+),
+
 unioned as (
 
     select * from rejected_in_staging
@@ -71,6 +82,8 @@ unioned as (
     select * from meta_outside_window
     union all
     select * from events_after_as_of_date
+    union all
+    select * from rejected_in_import
 
 )
 
