@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import duckdb
@@ -90,7 +92,7 @@ def test_the_release_stores_the_compiled_queries_and_the_metric_list_matches_the
     con = duckdb.connect(str(tiny_release / "wh" / "tiny.duckdb"), read_only=True)
     try:
         queries = dict(con.execute("select name, sql from precompute_queries").fetchall())
-        assert {"api_entity_table", "api_entity_lookup", "api_entity_daily_rows", "api_entity_sparkline",
+        assert {"api_entity_table", "api_entity_names", "api_entity_daily_rows", "api_entity_sparkline",
                 "api_overview_sparkline", "api_entity_user_list", "dashboard_date_range_totals",
                 "dashboard_overall_and_country_14_days"} <= set(queries)
         # compiled by dbt: refs resolved to the release's catalog, no Jinja left
@@ -421,3 +423,64 @@ def test_nothing_published_is_a_503(tmp_path):
     with TestClient(create_app(tmp_path / "missing.duckdb")) as empty:
         response = empty.get("/api/health")
     assert response.status_code == 503 and "precompute run" in response.json()["detail"]
+
+
+# --- the warm-up of a new release (docs/decisions.md D50) --------------------------------------
+
+def _page_first_view(health: dict) -> list[tuple[str, dict]]:
+    """The requests of the page's first load and first clicks, as python_hooks/static/app.js sends them."""
+    end = dt.date.fromisoformat(health["as_of_date"])
+    start = max(dt.date.fromisoformat(health["start_date"]), end - dt.timedelta(days=13))
+    metrics = "meta_spend,mixpanel_trial_count,adjusted_estimated_revenue_usd,estimated_roas"
+    table = {"start": str(start), "end": str(end), "sort": "meta_spend", "order": "desc", "limit": 50, "offset": 0}
+    return [
+        ("/api/overview/campaign/sparkline", {"end": str(end), "days": 28, "metrics": metrics}),
+        ("/api/entities", {"level": "campaign", **table}),
+        ("/api/sparklines", {"level": "campaign", "end": str(end), "days": 14, "metrics": metrics}),
+        ("/api/entities", {"level": "adset", "parent_id": "c1", **table}),
+        ("/api/sparklines", {"level": "adset", "parent_id": "c1", "end": str(end), "days": 14, "metrics": metrics}),
+        ("/api/entities/campaign/c1/countries", {"start": str(start), "end": str(end)}),
+        ("/api/entities/ad/000777", {"start": str(start), "end": str(end)}),
+    ]
+
+
+def test_the_warm_up_answers_the_page_first_view_as_requests_would(tiny_release):
+    with TestClient(create_app(tiny_release / "wh" / "tiny.duckdb", warm=True)) as warm, \
+            TestClient(create_app(tiny_release / "wh" / "tiny.duckdb", warm=False)) as cold:
+        health = ok(warm, "/api/health")                     # opens the release: the warm-up starts
+        reader = warm.app.state.reader
+        deadline = dt.datetime.now() + dt.timedelta(seconds=60)
+        while not reader.warmed and dt.datetime.now() < deadline:
+            threading.Event().wait(0.05)
+        ((built, _seconds),) = reader.warmed.values()
+        assert ok(warm, "/api/health")["warm_up_answers"] == built
+        # tiny (entity_names): 3 overviews; the campaign table, the adset tables of c1, c2
+        # and c9 and the ad tables of as1 and as2, each with its sparklines (2 x 6); then
+        # 3 campaigns + 2 adsets + 5 ads, each with countries, detail and sparkline (3 x 10)
+        assert built == 3 + 12 + 30
+        with reader.acquire() as release:
+            kept = len(release.cache)
+            for url, params in _page_first_view(health):
+                body = warm.get(url, params=params)
+                assert body.status_code == 200, (url, body.text)
+                assert body.content == cold.get(url, params=params).content, url   # same answer as a cold build
+                assert len(release.cache) == kept, f"{url} {params} was not kept by the warm-up"
+
+
+def test_the_page_constants_are_those_the_warm_up_uses():
+    from python_hooks.serve import DEFAULT_SPARK_METRICS, PAGE_VIEW
+
+    script = (PROJECT_DIR / "python_hooks" / "static" / "app.js").read_text(encoding="utf-8")
+
+    def constant(name: str) -> str:
+        match = re.search(rf"^const {name} = (\d+);", script, re.MULTILINE)
+        assert match, f"app.js has no constant {name}"
+        return int(match.group(1))
+
+    assert constant("DEFAULT_RANGE_DAYS") == PAGE_VIEW["range_days"]
+    assert constant("OVERVIEW_DAYS") == PAGE_VIEW["overview_days"]
+    assert constant("ROW_SPARK_DAYS") == PAGE_VIEW["row_spark_days"]
+    assert constant("PAGE_SIZE") == PAGE_VIEW["page_size"]
+    assert f'sort: {{ key: "{PAGE_VIEW["sort"]}", order: "{PAGE_VIEW["order"]}" }}' in script
+    overview = script[script.index("const OVERVIEW_METRICS = ["):script.index("];", script.index("const OVERVIEW_METRICS"))]
+    assert tuple(re.findall(r'metric: "(\w+)"', overview)) == DEFAULT_SPARK_METRICS

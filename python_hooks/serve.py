@@ -24,18 +24,22 @@ cursor (DuckDB connections are not thread-safe; cursors are).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import os
 import re
+import sys
 import threading
+import time
 from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Literal
+from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Literal
 
 import duckdb
 from fastapi import Depends, FastAPI, HTTPException, Path as PathParam, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field, TypeAdapter, create_model
@@ -131,6 +135,10 @@ class Health(BaseModel):
     as_of_date: _dt.date = Field(description="last day of the release's window")
     trial_days: int | None
     age_seconds: float | None = Field(description="seconds since computed_at")
+    warm_up_answers: int | None = Field(
+        None, description="answers of the page's first view built in the background when this server opened "
+                          "the release (None: still running or off; -1: failed)")
+    warm_up_seconds: float | None = Field(None, description="how long that warm-up took")
     warehouse: str = Field(description="the published path this server reads")
 
 
@@ -226,33 +234,80 @@ class ReleaseUnavailable(RuntimeError):
 
 @dataclass
 class Release:
-    """One opened release file: its read-only connection, queries and metadata."""
+    """One opened release file: its read-only connection, queries, metadata and kept answers."""
 
     target: str
     con: duckdb.DuckDBPyConnection
     queries: dict[str, tuple[str, list[str]]]
     info: dict[str, Any]
+    # (entity_type, entity_id) -> the entity's row of entity_names, read once per
+    # release (query api_entity_names): every request checks its entity here.
+    entities: dict[tuple[str, str], dict[str, Any]]
     in_flight: int = 0
     retired: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
     # A release never changes, so an answer (the response body, keyed by the
-    # request's path and query) can be kept for as long as the release is served
-    # (bounded, least recently used first out; docs/decisions.md D42).
-    cache: "OrderedDict[str, bytes]" = field(default_factory=OrderedDict)
+    # answer's function and its validated arguments) can be kept for as long as
+    # the release is served (bounded, least recently used first out; D42, D50).
+    cache: "OrderedDict[tuple[Any, ...], bytes]" = field(default_factory=OrderedDict)
 
-    def answer(self, key: str, build: Callable[[], bytes]) -> Response:
-        """The kept response body for ``key``; else ``build()`` it (errors are not kept)."""
+    def _kept(self, key: tuple[Any, ...]) -> bytes | None:
         with self.lock:
             body = self.cache.get(key)
             if body is not None:
                 self.cache.move_to_end(key)
-        if body is None:
-            body = build()
-            with self.lock:
-                self.cache[key] = body
-                if len(self.cache) > CACHE_ENTRIES:
-                    self.cache.popitem(last=False)
-        return Response(content=body, media_type=JSON)
+            return body
+
+    def _build(self, key: tuple[Any, ...], body: Callable[..., bytes], args: tuple[Any, ...]) -> bytes:
+        data = body(self, *args)
+        with self.lock:
+            self.cache[key] = data
+            if len(self.cache) > CACHE_ENTRIES:
+                self.cache.popitem(last=False)
+        return data
+
+    async def answer(self, body: Callable[..., bytes], *args: Any) -> Response:
+        """``body(self, *args)``, the JSON of one answer: kept, or built and kept (errors are not kept).
+
+        A kept answer is returned on the event loop, without a thread hop; a new
+        one is built in the thread pool (its queries block), so the loop keeps
+        answering kept ones meanwhile (docs/decisions.md D50).
+        """
+        key = (body.__name__, *args)
+        data = self._kept(key)
+        if data is None:
+            data = await run_in_threadpool(self._build, key, body, args)
+        return Response(content=data, media_type=JSON)
+
+    def warm(self, asks: Iterable[tuple[Callable[..., bytes], tuple[Any, ...]]], limit: int) -> int:
+        """Build and keep up to ``limit`` answers not kept yet; stops when the release is retired."""
+        built = 0
+        for body, args in asks:
+            if self.retired or built >= limit:
+                break
+            key = (body.__name__, *args)
+            if self._kept(key) is None:
+                self._build(key, body, args)
+                built += 1
+        return built
+
+    def enter(self) -> None:
+        """Count one more user of the connection (under the reader's lock, before it can retire)."""
+        with self.lock:
+            self.in_flight += 1
+
+    def leave(self) -> None:
+        """One user fewer; the last user of a retired release closes its connection."""
+        with self.lock:
+            self.in_flight -= 1
+            if self.retired and self.in_flight == 0:
+                self.con.close()
+
+    def retire(self) -> None:
+        with self.lock:
+            self.retired = True
+            if self.in_flight == 0:
+                self.con.close()
 
     def query(self, name: str, **params: Any) -> list[dict[str, Any]]:
         if name not in self.queries:
@@ -276,12 +331,19 @@ def _read_sql(name: str) -> str:
 
 
 class ReleaseReader:
-    """Serves requests from the release the published path points to, switching without a restart."""
+    """Serves requests from the release the published path points to, switching without a restart.
 
-    def __init__(self, warehouse: Path):
+    ``warm``: after opening a release, answer its default view (``default_view``)
+    in a background thread, so that the page's first load finds its answers kept.
+    """
+
+    def __init__(self, warehouse: Path, warm: bool = True):
         self.warehouse = Path(warehouse)
+        self.warm = warm
         self._lock = threading.Lock()
         self._current: Release | None = None
+        # release target -> (answers its warm-up built, seconds it took; -1 answers: it failed)
+        self.warmed: dict[str, tuple[int, float]] = {}
 
     def _target(self) -> str:
         """The file the published path resolves to now (a release; or a plain file)."""
@@ -317,10 +379,27 @@ class ReleaseReader:
             if row is None:
                 raise ReleaseUnavailable(f"the release {path} has no {METADATA_TABLE} row")
             info = dict(zip(names, row))
+            release = Release(target=target, con=con, queries=queries, info=info, entities={})
+            release.entities = {(row["entity_type"], row["entity_id"]): row
+                                for row in release.query("api_entity_names")}
         except BaseException:
             con.close()
             raise
-        return Release(target=target, con=con, queries=queries, info=info)
+        return release
+
+    def _warm_up(self, release: Release) -> None:
+        """The background warm-up of one release, at the lowest CPU priority (Linux: per thread)."""
+        with contextlib.suppress(OSError, AttributeError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        began = time.perf_counter()
+        try:
+            built = release.warm(default_view(release), limit=CACHE_ENTRIES // 2)
+            self.warmed[release.target] = (built, time.perf_counter() - began)
+        except Exception as exc:  # a failed warm-up only costs speed: requests build their answers
+            self.warmed[release.target] = (-1, time.perf_counter() - began)
+            print(f"precompute serve: warming {release.target} failed: {exc}", file=sys.stderr)
+        finally:
+            release.leave()
 
     @contextmanager
     def acquire(self) -> Iterator[Release]:
@@ -331,28 +410,21 @@ class ReleaseReader:
             if current is None or current.target != target:
                 fresh = self._open(target)
                 if current is not None:
-                    with current.lock:
-                        current.retired = True
-                        if current.in_flight == 0:
-                            current.con.close()
+                    current.retire()
                 self._current = current = fresh
-            with current.lock:
-                current.in_flight += 1
+                if self.warm:
+                    fresh.enter()  # the warm-up's use, left when it ends
+                    threading.Thread(target=self._warm_up, args=(fresh,), name="warm-up", daemon=True).start()
+            current.enter()
         try:
             yield current
         finally:
-            with current.lock:
-                current.in_flight -= 1
-                if current.retired and current.in_flight == 0:
-                    current.con.close()
+            current.leave()
 
     def close(self) -> None:
         with self._lock:
             if self._current is not None:
-                with self._current.lock:
-                    self._current.retired = True
-                    if self._current.in_flight == 0:
-                        self._current.con.close()
+                self._current.retire()
                 self._current = None
 
 
@@ -385,34 +457,156 @@ def _check_range(release: Release, start: _dt.date | None, end: _dt.date | None)
 
 
 def _entity(release: Release, level: str, entity_id: str) -> dict[str, Any]:
-    rows = release.query("api_entity_lookup", entity_type=level, entity_id=entity_id)
-    if not rows:
+    found = release.entities.get((level, entity_id))
+    if found is None:
         raise _bad("entity_id", f"unknown {level} {entity_id!r}", status=404)
-    return rows[0]
+    return found
 
 
-def _metrics(parameter: str, value: str | None, default: tuple[str, ...]) -> list[str]:
+def _metrics(parameter: str, value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
     if value is None or not value.strip():
-        return list(default)
-    names = [name.strip() for name in value.split(",") if name.strip()]
+        return default
+    names = tuple(name.strip() for name in value.split(",") if name.strip())
     unknown = [name for name in names if name not in RANGE_METRICS]
     if unknown:
         raise _bad(parameter, f"unknown metric {', '.join(unknown)}; one of {', '.join(RANGE_METRICS)}")
     return names
 
 
+def _check_parent(release: Release, level: str, parent_id: str | None) -> None:
+    if parent_id is not None:
+        parent_level = PARENT_LEVEL[level]
+        if parent_level is None:
+            raise _bad("parent_id", "a campaign has no parent")
+        _entity(release, parent_level, parent_id)
+
+
 def _totals(row: dict[str, Any]) -> dict[str, Any]:
     return {name: row[name] for name in RANGE_METRICS}
 
 
-def _sparkline(rows: list[dict[str, Any]], metrics: list[str]) -> dict[str, Any]:
+def _sparkline(rows: list[dict[str, Any]], metrics: tuple[str, ...]) -> dict[str, Any]:
     return {"dates": [row["date"] for row in rows],
             "series": {name: [float(row[name]) for row in rows] for name in metrics}}
+
+
+COUNTRY_PATTERN = r"^[A-Z]{2}$"
+
+
+# --------------------------------------------------------------------------- answers
+# One function per endpoint: the JSON body of an answer, from arguments the
+# endpoint has already validated. Release.answer keeps each body under
+# (function, arguments), so the endpoint and the warm-up (default_view) share
+# one key for one answer.
+
+
+def entity_table(rel: Release, level: str, first: _dt.date, last: _dt.date, parent_id: str | None, sort: str,
+                 order: str, limit: int, offset: int) -> bytes:
+    rows = rel.query("api_entity_table", entity_type=level, start_day=first, end_day=last, parent_id=parent_id,
+                     sort=sort, sort_order=order, page_limit=limit, page_offset=offset)
+    return EntityPage(
+        level=level, start=first, end=last, parent_id=parent_id, sort=sort, order=order, limit=limit,
+        offset=offset, total=rows[0]["total_rows"] if rows else 0,
+        rows=[EntityRow(entity_type=row["entity_type"], entity_id=row["entity_id"], name=row["entity_name"],
+                        parent_id=row["parent_id"], totals=_totals(row))
+              for row in rows if row["entity_id"] is not None]).model_dump_json().encode()
+
+
+def entity_detail(rel: Release, level: str, entity_id: str, first: _dt.date, last: _dt.date) -> bytes:
+    found = _entity(rel, level, entity_id)
+    params = {"entity_type": level, "entity_id": entity_id, "start_day": first, "end_day": last}
+    (totals,) = rel.query("dashboard_date_range_totals", **params)
+    daily = rel.query("api_entity_daily_rows", **params)
+    return EntityDetail(entity_type=level, entity_id=entity_id, name=found["entity_name"],
+                        parent_id=found["parent_id"], start=first, end=last, totals=_totals(totals),
+                        daily=daily).model_dump_json().encode()
+
+
+def country_totals(rel: Release, level: str, entity_id: str, first: _dt.date, last: _dt.date) -> bytes:
+    rows = rel.query("dashboard_overall_and_country_14_days", entity_type=level, entity_id=entity_id,
+                     start_day=first, end_day=last)
+    return COUNTRY_LIST.dump_json(COUNTRY_LIST.validate_python(rows))
+
+
+def entity_sparkline(rel: Release, level: str, entity_id: str, last: _dt.date, days: int,
+                     names: tuple[str, ...], country: str | None) -> bytes:
+    rows = rel.query("api_entity_sparkline", entity_type=level, entity_id=entity_id, end_day=last, days=days,
+                     country=country)
+    return Sparkline(entity_type=level, entity_id=entity_id, country=country, start=rows[0]["date"], end=last,
+                     days=days, metrics=list(names), **_sparkline(rows, names)).model_dump_json().encode()
+
+
+def level_sparklines(rel: Release, level: str, parent_id: str | None, last: _dt.date, days: int,
+                     names: tuple[str, ...]) -> bytes:
+    rows = rel.query("api_level_sparklines", entity_type=level, parent_id=parent_id, end_day=last, days=days)
+    by_entity: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_entity.setdefault(row["entity_id"], []).append(row)
+    start = last - _dt.timedelta(days=days - 1)
+    return LevelSparklines(
+        entity_type=level, parent_id=parent_id, start=start, end=last, days=days, metrics=list(names),
+        dates=[start + _dt.timedelta(days=i) for i in range(days)],
+        series={entity_id: _sparkline(entity_rows, names)["series"] for entity_id, entity_rows in by_entity.items()},
+    ).model_dump_json().encode()
+
+
+def overview_sparkline(rel: Release, level: str, last: _dt.date, days: int, names: tuple[str, ...]) -> bytes:
+    rows = rel.query("api_overview_sparkline", entity_type=level, end_day=last, days=days)
+    return Sparkline(entity_type=level, entity_id=None, country=None, start=rows[0]["date"], end=last, days=days,
+                     metrics=list(names), **_sparkline(rows, names)).model_dump_json().encode()
+
+
+def user_list(rel: Release, level: str, entity_id: str, day: _dt.date, list_name: str, country: str | None,
+              limit: int, offset: int) -> bytes:
+    rows = rel.query("api_entity_user_list", entity_type=level, entity_id=entity_id, day=day, list=list_name,
+                     country=country, page_limit=limit, page_offset=offset)
+    return UserList(entity_type=level, entity_id=entity_id, date=day, country=country, list=list_name,
+                    total=rows[0]["total_rows"] if rows else 0, limit=limit, offset=offset,
+                    user_ids=[row["distinct_id"] for row in rows
+                              if row["distinct_id"] is not None]).model_dump_json().encode()
+
+
+# The page's first view (python_hooks/static/app.js; pytests/test_api.py checks
+# that the page's constants agree): the last 14 days, tables of 50 rows by spend,
+# 14-day row sparklines and 28-day overviews of DEFAULT_SPARK_METRICS.
+PAGE_VIEW = {"range_days": 14, "overview_days": 28, "row_spark_days": 14, "page_size": 50,
+             "sort": "meta_spend", "order": "desc"}
+
+
+def default_view(rel: Release) -> Iterator[tuple[Callable[..., bytes], tuple[Any, ...]]]:
+    """The answers of the page's first view, most needed first (what the warm-up builds, D50).
+
+    The overviews; each table (the campaigns, then each campaign's adsets and
+    each adset's ads) with its row sparklines; then every entity's country
+    breakdown (a row click), detail and sparkline over the same range.
+    """
+    window_first, last = _window(rel)
+    first = max(window_first, last - _dt.timedelta(days=PAGE_VIEW["range_days"] - 1))
+    names = DEFAULT_SPARK_METRICS
+    for level in PARENT_LEVEL:
+        yield overview_sparkline, (level, last, PAGE_VIEW["overview_days"], names)
+    tables: list[tuple[str, str | None]] = [("campaign", None)]
+    tables += [(child, entity_id) for (level, entity_id) in sorted(rel.entities)
+               for child in [c for c, parent in PARENT_LEVEL.items() if parent == level]]
+    for level, parent_id in tables:
+        yield entity_table, (level, first, last, parent_id, PAGE_VIEW["sort"], PAGE_VIEW["order"],
+                             PAGE_VIEW["page_size"], 0)
+        yield level_sparklines, (level, parent_id, last, PAGE_VIEW["row_spark_days"], names)
+    for level, entity_id in rel.entities:
+        yield country_totals, (level, entity_id, first, last)
+    for level, entity_id in rel.entities:
+        yield entity_detail, (level, entity_id, first, last)
+        yield entity_sparkline, (level, entity_id, last, PAGE_VIEW["row_spark_days"], names, None)
+
+
+# --------------------------------------------------------------------------- app
 
 
 def _date_query() -> Any:
     """A fresh Query per parameter (FastAPI binds a shared one to the first parameter's name)."""
     return Query(None, description="YYYY-MM-DD, inside the release's window (default: the window's bounds)")
+
+
 def _end_query() -> Any:
     return Query(None, description="last day (default: the window's last day)")
 
@@ -425,23 +619,12 @@ def _parent_query() -> Any:
     return Query(None, description="only the children of this campaign (level adset) or adset (level ad)")
 
 
-def _check_parent(release: Release, level: str, parent_id: str | None) -> None:
-    if parent_id is not None:
-        parent_level = PARENT_LEVEL[level]
-        if parent_level is None:
-            raise _bad("parent_id", "a campaign has no parent")
-        _entity(release, parent_level, parent_id)
+def create_app(warehouse: Path, warm: bool = True) -> FastAPI:
+    """The read API over the release published at ``warehouse`` (a symlink swapped by ``precompute run``).
 
-
-COUNTRY_PATTERN = r"^[A-Z]{2}$"
-
-
-# --------------------------------------------------------------------------- app
-
-
-def create_app(warehouse: Path) -> FastAPI:
-    """The read API over the release published at ``warehouse`` (a symlink swapped by ``precompute run``)."""
-    reader = ReleaseReader(Path(warehouse))
+    ``warm``: build each new release's default view in the background (D50).
+    """
+    reader = ReleaseReader(Path(warehouse), warm=warm)
     app = FastAPI(
         title="ad-precompute read API",
         description="Pre-computed ad dashboard metrics of the published release (metric-contract §5, §8). "
@@ -450,7 +633,9 @@ def create_app(warehouse: Path) -> FastAPI:
     )
     app.state.reader = reader
 
-    def release() -> Iterator[Release]:
+    async def release() -> AsyncIterator[Release]:
+        # On the event loop: acquiring is a readlink and a lock (opening a new
+        # release, once per release, is the only slow step).
         try:
             with reader.acquire() as current:
                 yield current
@@ -459,24 +644,22 @@ def create_app(warehouse: Path) -> FastAPI:
 
     @app.get("/api/health", response_model=Health, summary="The published release, its computed_at, "
              "window and age")
-    def health(rel: Release = Depends(release)) -> Health:
+    async def health(rel: Release = Depends(release)) -> Health:
         info = rel.info
         computed = info.get("computed_at")
         age = None
         if computed is not None:
             aware = computed if computed.tzinfo else computed.replace(tzinfo=_dt.timezone.utc)
             age = (_dt.datetime.now(_dt.timezone.utc) - aware).total_seconds()
+        answers, seconds = reader.warmed.get(rel.target, (None, None))
         return Health(run_id=info["run_id"], computed_at=computed, released_at=info["released_at"],
                       start_date=info["start_date"], as_of_date=info["as_of_date"],
-                      trial_days=info.get("trial_days"), age_seconds=age, warehouse=str(reader.warehouse))
-
-    def key(request: Request) -> str:
-        return f"{request.url.path}?{request.url.query}"
+                      trial_days=info.get("trial_days"), age_seconds=age, warehouse=str(reader.warehouse),
+                      warm_up_answers=answers, warm_up_seconds=seconds)
 
     @app.get("/api/entities", response_model=EntityPage,
              summary="The entity table: one row per entity of a level with its range totals")
-    def entities(
-        request: Request,
+    async def entities(
         level: Level = Query(..., description="campaign, adset or ad"),
         start: _dt.date | None = _date_query(),
         end: _dt.date | None = _date_query(),
@@ -487,47 +670,28 @@ def create_app(warehouse: Path) -> FastAPI:
         offset: int = Query(0, ge=0),
         rel: Release = Depends(release),
     ) -> Response:
-        def build() -> bytes:
-            first, last = _check_range(rel, start, end)
-            if sort not in SORT_KEYS:
-                raise _bad("sort", f"unknown sort key {sort!r}; one of {', '.join(SORT_KEYS)}")
-            _check_parent(rel, level, parent_id)
-            rows = rel.query("api_entity_table", entity_type=level, start_day=first, end_day=last,
-                             parent_id=parent_id, sort=sort, sort_order=order, page_limit=limit,
-                             page_offset=offset)
-            return EntityPage(
-                level=level, start=first, end=last, parent_id=parent_id, sort=sort, order=order, limit=limit,
-                offset=offset, total=rows[0]["total_rows"] if rows else 0,
-                rows=[EntityRow(entity_type=row["entity_type"], entity_id=row["entity_id"],
-                                name=row["entity_name"], parent_id=row["parent_id"], totals=_totals(row))
-                      for row in rows if row["entity_id"] is not None]).model_dump_json().encode()
-        return rel.answer(key(request), build)
+        first, last = _check_range(rel, start, end)
+        if sort not in SORT_KEYS:
+            raise _bad("sort", f"unknown sort key {sort!r}; one of {', '.join(SORT_KEYS)}")
+        _check_parent(rel, level, parent_id)
+        return await rel.answer(entity_table, level, first, last, parent_id, sort, order, limit, offset)
 
     @app.get("/api/entities/{level}/{entity_id}", response_model=EntityDetail,
              summary="One entity: its range totals and its day rows")
-    def entity(
-        request: Request,
+    async def entity(
         level: Level = PathParam(...),
         entity_id: str = PathParam(...),
         start: _dt.date | None = _date_query(),
         end: _dt.date | None = _date_query(),
         rel: Release = Depends(release),
     ) -> Response:
-        def build() -> bytes:
-            first, last = _check_range(rel, start, end)
-            found = _entity(rel, level, entity_id)
-            params = {"entity_type": level, "entity_id": entity_id, "start_day": first, "end_day": last}
-            (totals,) = rel.query("dashboard_date_range_totals", **params)
-            daily = rel.query("api_entity_daily_rows", **params)
-            return EntityDetail(entity_type=level, entity_id=entity_id, name=found["entity_name"],
-                                parent_id=found["parent_id"], start=first, end=last, totals=_totals(totals),
-                                daily=daily).model_dump_json().encode()
-        return rel.answer(key(request), build)
+        first, last = _check_range(rel, start, end)
+        _entity(rel, level, entity_id)
+        return await rel.answer(entity_detail, level, entity_id, first, last)
 
     @app.get("/api/entities/{level}/{entity_id}/countries", response_model=list[CountryTotals],
              summary="Overall ('ALL') then per-country totals over a range (start/end) or one day (date)")
-    def countries(
-        request: Request,
+    async def countries(
         level: Level = PathParam(...),
         entity_id: str = PathParam(...),
         start: _dt.date | None = _date_query(),
@@ -535,24 +699,19 @@ def create_app(warehouse: Path) -> FastAPI:
         date: _dt.date | None = Query(None, description="one day (instead of start/end)"),
         rel: Release = Depends(release),
     ) -> Response:
-        def build() -> bytes:
-            first, last = start, end
-            if date is not None:
-                if start is not None or end is not None:
-                    raise _bad("date", "give either date or start/end, not both")
-                _check_day(rel, "date", date)
-                first = last = date
-            first, last = _check_range(rel, first, last)
-            _entity(rel, level, entity_id)
-            rows = rel.query("dashboard_overall_and_country_14_days", entity_type=level, entity_id=entity_id,
-                             start_day=first, end_day=last)
-            return COUNTRY_LIST.dump_json(COUNTRY_LIST.validate_python(rows))
-        return rel.answer(key(request), build)
+        first, last = start, end
+        if date is not None:
+            if start is not None or end is not None:
+                raise _bad("date", "give either date or start/end, not both")
+            _check_day(rel, "date", date)
+            first = last = date
+        first, last = _check_range(rel, first, last)
+        _entity(rel, level, entity_id)
+        return await rel.answer(country_totals, level, entity_id, first, last)
 
     @app.get("/api/entities/{level}/{entity_id}/sparkline", response_model=Sparkline,
              summary="One entity's last N days ending on `end`, zero-filled (optionally one country)")
-    def entity_sparkline(
-        request: Request,
+    async def one_sparkline(
         level: Level = PathParam(...),
         entity_id: str = PathParam(...),
         end: _dt.date | None = _end_query(),
@@ -561,23 +720,16 @@ def create_app(warehouse: Path) -> FastAPI:
         country: str | None = Query(None, pattern=COUNTRY_PATTERN, description="ISO alpha-2 code, or ZZ"),
         rel: Release = Depends(release),
     ) -> Response:
-        def build() -> bytes:
-            last = end or _window(rel)[1]
-            _check_day(rel, "end", last)
-            names = _metrics("metrics", metrics, DEFAULT_SPARK_METRICS)
-            _entity(rel, level, entity_id)
-            rows = rel.query("api_entity_sparkline", entity_type=level, entity_id=entity_id, end_day=last,
-                             days=days, country=country)
-            return Sparkline(entity_type=level, entity_id=entity_id, country=country, start=rows[0]["date"],
-                             end=last, days=days, metrics=names,
-                             **_sparkline(rows, names)).model_dump_json().encode()
-        return rel.answer(key(request), build)
+        last = end or _window(rel)[1]
+        _check_day(rel, "end", last)
+        names = _metrics("metrics", metrics, DEFAULT_SPARK_METRICS)
+        _entity(rel, level, entity_id)
+        return await rel.answer(entity_sparkline, level, entity_id, last, days, names, country)
 
     @app.get("/api/sparklines", response_model=LevelSparklines,
              summary="The row sparklines of the entity table in one request: every entity of a level "
                      "(or child of parent_id), last N days, zero-filled")
-    def level_sparklines(
-        request: Request,
+    async def table_sparklines(
         level: Level = Query(..., description="campaign, adset or ad"),
         parent_id: str | None = _parent_query(),
         end: _dt.date | None = _end_query(),
@@ -585,48 +737,29 @@ def create_app(warehouse: Path) -> FastAPI:
         metrics: str | None = _metrics_query(),
         rel: Release = Depends(release),
     ) -> Response:
-        def build() -> bytes:
-            last = end or _window(rel)[1]
-            _check_day(rel, "end", last)
-            names = _metrics("metrics", metrics, DEFAULT_SPARK_METRICS)
-            _check_parent(rel, level, parent_id)
-            rows = rel.query("api_level_sparklines", entity_type=level, parent_id=parent_id, end_day=last,
-                             days=days)
-            by_entity: dict[str, list[dict[str, Any]]] = {}
-            for row in rows:
-                by_entity.setdefault(row["entity_id"], []).append(row)
-            start = last - _dt.timedelta(days=days - 1)
-            dates = [start + _dt.timedelta(days=i) for i in range(days)]
-            return LevelSparklines(
-                entity_type=level, parent_id=parent_id, start=start, end=last, days=days, metrics=names,
-                dates=dates, series={entity_id: _sparkline(entity_rows, names)["series"]
-                                     for entity_id, entity_rows in by_entity.items()},
-            ).model_dump_json().encode()
-        return rel.answer(key(request), build)
+        last = end or _window(rel)[1]
+        _check_day(rel, "end", last)
+        names = _metrics("metrics", metrics, DEFAULT_SPARK_METRICS)
+        _check_parent(rel, level, parent_id)
+        return await rel.answer(level_sparklines, level, parent_id, last, days, names)
 
     @app.get("/api/overview/{level}/sparkline", response_model=Sparkline,
              summary="Every entity of a level summed per day (§8 totals per day), last N days, zero-filled")
-    def overview_sparkline(
-        request: Request,
+    async def overview(
         level: Level = PathParam(...),
         end: _dt.date | None = _end_query(),
         days: int = Query(28, ge=1, le=MAX_SPARK_DAYS),
         metrics: str | None = _metrics_query(),
         rel: Release = Depends(release),
     ) -> Response:
-        def build() -> bytes:
-            last = end or _window(rel)[1]
-            _check_day(rel, "end", last)
-            names = _metrics("metrics", metrics, DEFAULT_SPARK_METRICS)
-            rows = rel.query("api_overview_sparkline", entity_type=level, end_day=last, days=days)
-            return Sparkline(entity_type=level, entity_id=None, country=None, start=rows[0]["date"], end=last,
-                             days=days, metrics=names, **_sparkline(rows, names)).model_dump_json().encode()
-        return rel.answer(key(request), build)
+        last = end or _window(rel)[1]
+        _check_day(rel, "end", last)
+        names = _metrics("metrics", metrics, DEFAULT_SPARK_METRICS)
+        return await rel.answer(overview_sparkline, level, last, days, names)
 
     @app.get("/api/entities/{level}/{entity_id}/users", response_model=UserList,
              summary="One user list of one entity-day (optionally one country), paginated")
-    def users(
-        request: Request,
+    async def users(
         level: Level = PathParam(...),
         entity_id: str = PathParam(...),
         date: _dt.date = Query(..., description="the cohort day"),
@@ -636,16 +769,9 @@ def create_app(warehouse: Path) -> FastAPI:
         offset: int = Query(0, ge=0),
         rel: Release = Depends(release),
     ) -> Response:
-        def build() -> bytes:
-            _check_day(rel, "date", date)
-            _entity(rel, level, entity_id)
-            rows = rel.query("api_entity_user_list", entity_type=level, entity_id=entity_id, day=date,
-                             list=list_name, country=country, page_limit=limit, page_offset=offset)
-            return UserList(entity_type=level, entity_id=entity_id, date=date, country=country, list=list_name,
-                            total=rows[0]["total_rows"] if rows else 0, limit=limit, offset=offset,
-                            user_ids=[row["distinct_id"] for row in rows
-                                      if row["distinct_id"] is not None]).model_dump_json().encode()
-        return rel.answer(key(request), build)
+        _check_day(rel, "date", date)
+        _entity(rel, level, entity_id)
+        return await rel.answer(user_list, level, entity_id, date, list_name, country, limit, offset)
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
@@ -657,7 +783,7 @@ def create_app(warehouse: Path) -> FastAPI:
 
 
 def serve(warehouse: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Run the API under uvicorn (``precompute serve``)."""
+    """Run the API under uvicorn (``precompute serve``); httptools and uvloop when installed (D50)."""
     import uvicorn
 
     uvicorn.run(create_app(warehouse), host=host, port=port, log_level="info")
