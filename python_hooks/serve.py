@@ -473,6 +473,13 @@ def _metrics(parameter: str, value: str | None, default: tuple[str, ...]) -> tup
     return names
 
 
+def _sparkline_args(release: Release, end: _dt.date | None, metrics: str | None) -> tuple[_dt.date, tuple[str, ...]]:
+    """A sparkline's last day (default: the window's last) and its metrics (default: DEFAULT_SPARK_METRICS)."""
+    last = end or _window(release)[1]
+    _check_day(release, "end", last)
+    return last, _metrics("metrics", metrics, DEFAULT_SPARK_METRICS)
+
+
 def _check_parent(release: Release, level: str, parent_id: str | None) -> None:
     if parent_id is not None:
         parent_level = PARENT_LEVEL[level]
@@ -720,9 +727,7 @@ def create_app(warehouse: Path, warm: bool = True) -> FastAPI:
         country: str | None = Query(None, pattern=COUNTRY_PATTERN, description="ISO alpha-2 code, or ZZ"),
         rel: Release = Depends(release),
     ) -> Response:
-        last = end or _window(rel)[1]
-        _check_day(rel, "end", last)
-        names = _metrics("metrics", metrics, DEFAULT_SPARK_METRICS)
+        last, names = _sparkline_args(rel, end, metrics)
         _entity(rel, level, entity_id)
         return await rel.answer(entity_sparkline, level, entity_id, last, days, names, country)
 
@@ -737,9 +742,7 @@ def create_app(warehouse: Path, warm: bool = True) -> FastAPI:
         metrics: str | None = _metrics_query(),
         rel: Release = Depends(release),
     ) -> Response:
-        last = end or _window(rel)[1]
-        _check_day(rel, "end", last)
-        names = _metrics("metrics", metrics, DEFAULT_SPARK_METRICS)
+        last, names = _sparkline_args(rel, end, metrics)
         _check_parent(rel, level, parent_id)
         return await rel.answer(level_sparklines, level, parent_id, last, days, names)
 
@@ -752,9 +755,7 @@ def create_app(warehouse: Path, warm: bool = True) -> FastAPI:
         metrics: str | None = _metrics_query(),
         rel: Release = Depends(release),
     ) -> Response:
-        last = end or _window(rel)[1]
-        _check_day(rel, "end", last)
-        names = _metrics("metrics", metrics, DEFAULT_SPARK_METRICS)
+        last, names = _sparkline_args(rel, end, metrics)
         return await rel.answer(overview_sparkline, level, last, days, names)
 
     @app.get("/api/entities/{level}/{entity_id}/users", response_model=UserList,
