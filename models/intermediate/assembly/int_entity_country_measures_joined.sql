@@ -71,6 +71,8 @@ joined as (
             and breakdown_keys.entity_id = cohorts.entity_id
             and breakdown_keys.report_date = cohorts.cohort_date
             and breakdown_keys.country_code = cohorts.country_code
+    -- an incremental run: only the touched entity-days (macros/incremental/)
+    {{ incremental_scope_filter('keys', ['breakdown_keys.entity_type', 'breakdown_keys.entity_id', 'breakdown_keys.report_date']) }}
 
 )
 

@@ -9,4 +9,5 @@ select
     country_code,
     {{ range_total_parts_columns() }}
 from {{ ref('entity_country_breakdown') }}
+{{ incremental_scope_filter('keys', ['entity_type', 'entity_id', 'date']) }}
 order by entity_type, entity_id, date, country_code

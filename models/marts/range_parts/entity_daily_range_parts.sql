@@ -10,4 +10,5 @@ select
     date,
     {{ range_total_parts_columns() }}
 from {{ ref('entity_daily_metrics') }}
+{{ incremental_scope_filter('keys', ['entity_type', 'entity_id', 'date']) }}
 order by entity_type, entity_id, date
