@@ -55,9 +55,12 @@
     so delete+insert alone would keep its old rows. -#}
 {% macro delete_incremental_scope_rows(relation) -%}
     {%- if is_incremental() -%}
+        {#- by name, not ref(): a hook cannot add a dependency; the model already runs
+            after int_incremental_keys_touched (its inputs are filtered by it) -#}
+        {%- set touched_keys = relation.incorporate(path={'identifier': 'int_incremental_keys_touched'}) -%}
         delete from {{ relation }}
         where exists (
-            select 1 from {{ ref('int_incremental_keys_touched') }} as touched_keys
+            select 1 from {{ touched_keys }} as touched_keys
             where
                 touched_keys.entity_type = {{ relation }}.entity_type
                 and touched_keys.entity_id = {{ relation }}.entity_id
