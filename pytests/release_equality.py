@@ -91,7 +91,7 @@ def release_differences(expected: Path, actual: Path, sample: int = 3) -> dict[s
                 for row in con.execute(f"{query} limit {sample}").fetchall():
                     where = " and ".join(f'"{k}" = ?' for k in key)
                     values = list(row[:len(key)])
-                    pair = [con.execute(f"select * exclude (computed_at) from {db}.main.{table} where {where}",
+                    pair = [con.execute(f"select {', '.join(chr(34) + c + chr(34) for c in names)} from {db}.main.{table} where {where}",
                                         values).fetchall() for db in ("expected_db", "actual_db")]
                     detail.append({"key": values, "expected": pair[0], "actual": pair[1]})
                 out[table] = {"rows_differing": count, "sample": detail}

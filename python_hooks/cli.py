@@ -194,6 +194,8 @@ def _run_locked(a: argparse.Namespace, store: Any, run_id: str, project_dir: Pat
         # unchanged since the release they passed for (the plan checks its fingerprint),
         # and their fixtures have no rows for the scope models (D82)
         build_args = args + (["--exclude-resource-type", "unit_test"] if plan is not None else [])
+        if getattr(a, "replay_without_dbt_tests", False):  # pytests/test_incremental_replay.py only (D83)
+            build_args = args + ["--exclude-resource-type", "test", "unit_test"]
         t_build = time.monotonic()
         with BuildProgress(out, live=live) as progress:
             try:
@@ -271,7 +273,10 @@ def _run_locked(a: argparse.Namespace, store: Any, run_id: str, project_dir: Pat
             }
             timings["fingerprint_seconds"] = time.monotonic() - t2
             t_compile = time.monotonic()
-            queries = compile_read_queries(project_dir, target_dir, build_file, dbt_vars)
+            if plan is not None:  # same project (the plan checked its fingerprint): same compiled SQL
+                queries = release_queries(store, plan.previous_run_id)
+            else:
+                queries = compile_read_queries(project_dir, target_dir, build_file, dbt_vars)
             timings["compile_queries_seconds"] = time.monotonic() - t_compile
             t3 = time.monotonic()
             release_file = store.export(build_file, run_id, metadata, queries=queries,
@@ -368,7 +373,7 @@ def _plan_incremental(a: argparse.Namespace, store: Any, raw_dir: Path, dbt_vars
         reason = "forced (--full-build or PRECOMPUTE_FULL_BUILD)"
     else:
         try:
-            plan = plan_incremental(store, raw_dir, dbt_vars, project_dir, tables, build_file.parent / "scope",
+            plan = plan_incremental(store, raw_dir, dbt_vars, project_dir, tables, store.build_root / "scope",
                                     max_touched_share=a.max_touched_share)
         except FullBuild as exc:
             reason = str(exc)
@@ -460,6 +465,19 @@ def compile_read_queries(project_dir: Path, target_dir: Path, build_file: Path,
     if not queries:
         raise RuntimeError(f"dbt compile wrote no analyses under {folder}")
     return queries
+
+
+def release_queries(store: Any, run_id: str) -> dict[str, str]:
+    """The compiled read queries a release holds (``precompute_queries``)."""
+    import duckdb
+
+    from python_hooks.release import QUERIES_TABLE
+
+    con = duckdb.connect(str(store.release_file(run_id)), read_only=True)
+    try:
+        return dict(con.execute(f"select name, sql from main.{QUERIES_TABLE}").fetchall())
+    finally:
+        con.close()
 
 
 def _computed_at(build_file: Path) -> str | None:
