@@ -9,7 +9,9 @@ digit (one cent, 0.0001), a DOUBLE by 1e-9 relative. Two *full* builds of the
 same inputs already differ that much: DuckDB sums doubles (spend, revenue) in a
 thread-dependent order, so a sum such as 270.35 lands on 270.3499999… in one
 build and 270.3500000…1 in the other, and half a cent rounds either way (measured
-on the sample: 13 of about 1,000 breakdown rows, docs/decisions.md D84). Every
+on the sample: 13 of about 1,000 breakdown rows, docs/decisions.md D84); a range
+part ``<rate>_weighted`` (the stored rate times its pair count) may differ by
+that many units. Every
 other published table is compared exactly, as a multiset of rows.
 """
 
@@ -31,11 +33,17 @@ def _columns(con: duckdb.DuckDBPyConnection, database: str, table: str) -> list[
         "and schema_name = 'main' and table_name = ? order by column_index", [database, table]).fetchall()
 
 
-def _cell_differs(column: str, data_type: str) -> str:
+def _cell_differs(column: str, data_type: str, columns: list[str]) -> str:
     left, right = f'expected."{column}"', f'actual."{column}"'
     if data_type.startswith("DECIMAL"):
         scale = int(data_type.rstrip(")").split(",")[1])
-        return f"coalesce(abs({left} - {right}) > {10 ** -scale}, {left} is distinct from {right})"
+        unit = f"{10 ** -scale}"
+        # a range part `<rate>_weighted` is the stored (rounded) daily rate times its pair
+        # count, so one unit of the rate is `count` units of the part (range_parts models)
+        count = column.replace("_rate_estimated_weighted", "_estimate_pair_count")
+        if column.endswith("_weighted") and count in columns:
+            unit = f'{unit} * greatest(1, expected."{count}")'
+        return f"coalesce(abs({left} - {right}) > {unit}, {left} is distinct from {right})"
     if data_type in ("DOUBLE", "FLOAT"):
         return (f"coalesce(abs({left} - {right}) > 1e-9 * greatest(1, abs({left})), "
                 f"{left} is distinct from {right})")
@@ -76,7 +84,7 @@ def release_differences(expected: Path, actual: Path, sample: int = 3) -> dict[s
                     out[table] = diff
                 continue
             on = " and ".join(f'expected."{k}" = actual."{k}"' for k in key)
-            differs = " or ".join(f"({_cell_differs(c, t)})" for c, t in kept if c not in key)
+            differs = " or ".join(f"({_cell_differs(c, t, names)})" for c, t in kept if c not in key)
             listed_key = ", ".join(f'coalesce(expected."{k}", actual."{k}") as "{k}"' for k in key)
             query = f"""
                 select {listed_key},

@@ -1,4 +1,5 @@
-"""The inputs of one replayed day (pytests/test_incremental_replay.py, benchmarks/incremental.py).
+"""The inputs of one replayed day, for the incremental refresh (pytests/test_incremental_replay.py,
+benchmarks/incremental.py).
 
 A generated data set is the *truth*: everything that will ever be known. The
 inputs of day D are what the pipeline would see on D:
@@ -6,7 +7,9 @@ inputs of day D are what the pipeline would see on D:
 * the Meta rows and the events dated up to D (so conversions and refunds of old
   cohorts arrive on later days), except that one event in LATE_EVERY is
   delivered LATE_DAYS days late;
-* every user and metrics row;
+* every user and metrics row; the value-estimation step rewrites the
+  ``current_value`` of a fixed share of the metrics rows every day
+  (``metrics_rewrite_share``);
 * the scripted changes of the days up to D (``Change``): a Meta restatement
   (spend changed and a row deleted), a rewritten metrics row, a user whose
   country changes, a user whose ad changes, an ad moved to another adset, a new
@@ -70,7 +73,8 @@ def pick_subjects(truth: Path) -> dict:
             "country_label": label}
 
 
-def write_day(truth: Path, out: Path, start: _dt.date, day: int, changes: Changes, subjects: dict) -> _dt.date:
+def write_day(truth: Path, out: Path, start: _dt.date, day: int, changes: Changes, subjects: dict,
+              metrics_rewrite_share: float = 0.0) -> _dt.date:
     """Write the inputs of day ``start + day`` into ``out``; return that date (the as_of_date)."""
     as_of = start + _dt.timedelta(days=day)
     out.mkdir(parents=True, exist_ok=True)
@@ -112,9 +116,12 @@ def write_day(truth: Path, out: Path, start: _dt.date, day: int, changes: Change
             select * replace (
                 case when ? and distinct_id = ? then 1 - trial_conversion_rate
                     else trial_conversion_rate end as trial_conversion_rate,
-                case when ? and distinct_id = ? then current_value + 5 else current_value end as current_value)
+                case when ? and distinct_id = ? then current_value + 5 else current_value end
+                + case when hash(distinct_id, product_id) % 10000 < ? then 0.01 * ? else 0 end
+                as current_value)
             from read_parquet('{truth}/user_product_metrics.parquet')""", "user_product_metrics",
-             [day >= changes.metrics_rewrite, subjects["metrics_user"]] * 2)
+             [day >= changes.metrics_rewrite, subjects["metrics_user"]] * 2
+             + [round(metrics_rewrite_share * 10000), day])
         adset, campaign = subjects["moved_to"]
         copy(f"""
             select * replace (
