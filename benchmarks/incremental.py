@@ -42,7 +42,7 @@ import bench_common as bc  # noqa: E402
 from release_equality import release_differences  # noqa: E402
 
 from python_hooks.release import ReleaseStore  # noqa: E402
-from python_hooks.replay_days import Changes, write_day  # noqa: E402
+from python_hooks.replay_days import Changes, pick_subjects, write_day  # noqa: E402
 
 NEVER = 10 ** 6  # a scripted change that never happens
 NO_CHANGES = Changes(*([NEVER] * 6))
@@ -83,11 +83,12 @@ def main(argv: list[str] | None = None) -> int:
     precompute = str(venv / "precompute")
     load_before = bc.loadavg()
 
-    write_day(cache, raw, start, days - 2, NO_CHANGES, {}, a.metrics_rewrite_share)
+    subjects = pick_subjects(cache)  # unused: NO_CHANGES happen
+    write_day(cache, raw, start, days - 2, NO_CHANGES, subjects, a.metrics_rewrite_share)
     base = _run([precompute, "run", "--raw-dir", str(raw), "--warehouse", str(published), "--progress", "plain"],
                 runs / "base")
     base_run_id = base["report"]["run_id"]
-    as_of = write_day(cache, raw, start, days - 1, NO_CHANGES, {}, a.metrics_rewrite_share)
+    as_of = write_day(cache, raw, start, days - 1, NO_CHANGES, subjects, a.metrics_rewrite_share)
     print(f"[bench] day N-1 published as {base_run_id}; day N = {as_of}", flush=True)
 
     measured: list[dict] = []

@@ -40,6 +40,14 @@ breakdown_keys as (
 
 ),
 
+-- an incremental run: only the touched entity-days (macros/incremental/)
+scoped_keys as (
+
+    select * from breakdown_keys
+    {{ incremental_scope_filter('keys', ['entity_type', 'entity_id', 'report_date']) }}
+
+),
+
 joined as (
 
     select
@@ -54,7 +62,7 @@ joined as (
         -- quality inputs
         entities.is_in_hierarchy_mapping,
         breakdown_keys.country_code = 'ZZ' as has_unmapped_country
-    from breakdown_keys
+    from scoped_keys as breakdown_keys
     inner join entities
         on
             breakdown_keys.entity_type = entities.entity_type
@@ -71,8 +79,6 @@ joined as (
             and breakdown_keys.entity_id = cohorts.entity_id
             and breakdown_keys.report_date = cohorts.cohort_date
             and breakdown_keys.country_code = cohorts.country_code
-    -- an incremental run: only the touched entity-days (macros/incremental/)
-    {{ incremental_scope_filter('keys', ['breakdown_keys.entity_type', 'breakdown_keys.entity_id', 'breakdown_keys.report_date']) }}
 
 )
 

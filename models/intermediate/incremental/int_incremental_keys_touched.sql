@@ -180,15 +180,19 @@ whole_day_keys as (
 
 touched as (
 
-    select entity_type, entity_id, report_date from previous_keys
+    select
+        entity_type,
+        entity_id,
+        report_date
+    from previous_keys
     union
-    select entity_type, entity_id, report_date from user_cohort_keys
+    select * from user_cohort_keys
     union
-    select entity_type, entity_id, report_date from meta_keys
+    select * from meta_keys
     union
-    select entity_type, entity_id, report_date from whole_entity_keys
+    select * from whole_entity_keys
     union
-    select entity_type, entity_id, report_date from whole_day_keys
+    select * from whole_day_keys
 
 )
 
