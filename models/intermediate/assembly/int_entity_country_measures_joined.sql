@@ -44,7 +44,9 @@ breakdown_keys as (
 scoped_keys as (
 
     select * from breakdown_keys
-    {{ incremental_scope_filter('keys', ['entity_type', 'entity_id', 'report_date']) }}
+    {{ incremental_scope_filter('keys', [
+        'breakdown_keys.entity_type', 'breakdown_keys.entity_id', 'breakdown_keys.report_date',
+    ]) }}
 
 ),
 

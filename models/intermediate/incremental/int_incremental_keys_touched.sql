@@ -27,25 +27,15 @@ reporting_dates as (
 
 ),
 
-user_entities as (
-
-    select * from {{ ref('int_user_entities_unpivoted') }}
-
-),
-
 ad_hierarchy as (
 
     select * from {{ ref('stg_meta_ads__id_hierarchy_mapping') }}
 
 ),
 
-cohort_starts as (
+cohort_days as (
 
-    select distinct
-        distinct_id,
-        event_date as report_date
-    from {{ ref('int_revenuecat_events_windowed') }}
-    where event_name in ('RC Trial started', 'RC Initial purchase')
+    select * from {{ ref('int_incremental_cohort_days_listed') }}
 
 ),
 
@@ -88,14 +78,12 @@ previous_entities as (
 user_cohort_keys as (
 
     select
-        user_entities.entity_type,
-        user_entities.entity_id,
-        cohort_starts.report_date
+        cohort_days.entity_type,
+        cohort_days.entity_id,
+        cohort_days.report_date
     from touched_users
-    inner join cohort_starts
-        on touched_users.distinct_id = cohort_starts.distinct_id
-    inner join user_entities
-        on touched_users.distinct_id = user_entities.distinct_id
+    inner join cohort_days
+        on touched_users.distinct_id = cohort_days.distinct_id
 
 ),
 

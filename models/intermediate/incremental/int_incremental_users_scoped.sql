@@ -7,9 +7,9 @@
 
 with
 
-user_entities as (
+cohort_days as (
 
-    select * from {{ ref('int_user_entities_unpivoted') }}
+    select * from {{ ref('int_incremental_cohort_days_listed') }}
 
 ),
 
@@ -19,27 +19,15 @@ touched_keys as (
 
 ),
 
-cohort_starts as (
-
-    select distinct
-        distinct_id,
-        event_date as report_date
-    from {{ ref('int_revenuecat_events_windowed') }}
-    where event_name in ('RC Trial started', 'RC Initial purchase')
-
-),
-
 scoped as (
 
-    select distinct cohort_starts.distinct_id
-    from cohort_starts
-    inner join user_entities
-        on cohort_starts.distinct_id = user_entities.distinct_id
+    select distinct cohort_days.distinct_id
+    from cohort_days
     inner join touched_keys
         on
-            user_entities.entity_type = touched_keys.entity_type
-            and user_entities.entity_id = touched_keys.entity_id
-            and cohort_starts.report_date = touched_keys.report_date
+            cohort_days.entity_type = touched_keys.entity_type
+            and cohort_days.entity_id = touched_keys.entity_id
+            and cohort_days.report_date = touched_keys.report_date
 
 )
 

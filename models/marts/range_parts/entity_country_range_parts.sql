@@ -8,6 +8,6 @@ select
     date,
     country_code,
     {{ range_total_parts_columns() }}
-from {{ ref('entity_country_breakdown') }}
-{{ incremental_scope_filter('keys', ['entity_type', 'entity_id', 'date']) }}
+from {{ ref('entity_country_breakdown') }} as mart_rows
+{{ incremental_scope_filter('keys', ['mart_rows.entity_type', 'mart_rows.entity_id', 'mart_rows.date']) }}
 order by entity_type, entity_id, date, country_code

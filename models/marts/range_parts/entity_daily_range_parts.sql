@@ -9,6 +9,6 @@ select
     entity_id,
     date,
     {{ range_total_parts_columns() }}
-from {{ ref('entity_daily_metrics') }}
-{{ incremental_scope_filter('keys', ['entity_type', 'entity_id', 'date']) }}
+from {{ ref('entity_daily_metrics') }} as mart_rows
+{{ incremental_scope_filter('keys', ['mart_rows.entity_type', 'mart_rows.entity_id', 'mart_rows.date']) }}
 order by entity_type, entity_id, date
