@@ -5,6 +5,7 @@ Subcommands::
     precompute run      [--raw-dir DIR | --source sqlite:PATH | --source csv:DIR] [--start DATE]
                         [--as-of DATE] [--vars YAML] [--warehouse PATH] [--gate-cases N] [--keep N]
                         [--progress auto|live|plain]
+                        [--incremental [--full-build] [--max-touched-share S]]
     precompute status   [--warehouse PATH] [--json] [--max-age-hours H]
     precompute releases [--warehouse PATH] [--json]
     precompute rollback [--warehouse PATH] [--to RUN_ID]
@@ -36,6 +37,11 @@ directory, and dbt always gets absolute paths.
 
 ``serve`` runs the read API (``python_hooks.serve``, FastAPI under uvicorn) over
 the published release, read-only; it picks up a new release without a restart.
+
+``run --incremental`` recomputes only the entity-days touched by the source rows
+that changed since the published release (``python_hooks.incremental``), in a
+copy of that release, and publishes through the same gates; it builds in full,
+saying why, when it cannot (README "Incremental refresh").
 
 ``run --source KIND:PATH`` first imports the legacy SQLite database (or a CSV
 directory) into the run's private build directory, then builds from there.
@@ -178,7 +184,7 @@ def _run_locked(a: argparse.Namespace, store: Any, run_id: str, project_dir: Pat
     plan, incremental = None, {"requested": bool(a.incremental)}
     if a.incremental:
         plan, incremental["full_build_reason"] = _plan_incremental(a, store, raw_dir, dbt_vars, project_dir,
-                                                                   tables, build_file, out)
+                                                                   tables, out)
         timings["plan_seconds"] = time.monotonic() - t0
     result = None
     while True:
@@ -213,6 +219,7 @@ def _run_locked(a: argparse.Namespace, store: Any, run_id: str, project_dir: Pat
         incremental["full_build_reason"] = f"the window changed in a way the plan did not expect: {mismatch}"
         print(f"precompute run: full build: {incremental['full_build_reason']}", file=out, flush=True)
         plan, result = None, None
+        build_file.unlink()
         build_file = store.new_build_file(run_id)
     incremental["incremental"] = plan is not None
     if plan is not None:
@@ -365,7 +372,7 @@ def _run_locked(a: argparse.Namespace, store: Any, run_id: str, project_dir: Pat
 
 
 def _plan_incremental(a: argparse.Namespace, store: Any, raw_dir: Path, dbt_vars: dict[str, Any],
-                      project_dir: Path, tables: list[str], build_file: Path, out: Any) -> tuple[Any, str | None]:
+                      project_dir: Path, tables: list[str], out: Any) -> tuple[Any, str | None]:
     """The incremental plan of ``run --incremental``, or (None, why the run builds in full)."""
     from python_hooks.incremental import FullBuild, plan_incremental
 
