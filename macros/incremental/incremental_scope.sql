@@ -29,11 +29,12 @@
 {#- A WHERE clause that keeps the rows inside the scope, or nothing in a full build.
     kind 'users': columns = [distinct_id expression]: users whose cohorts are recomputed.
     kind 'keys':  columns = [entity_type, entity_id, date expressions]: the touched entity-days.
-    Each column must be qualified (`rows.entity_id`): inside the EXISTS an unqualified
-    `entity_id` would be the scope model's own column, and the filter would keep every row. -#}
+    For 'keys' each column must be qualified (`rows.entity_id`): inside the EXISTS an
+    unqualified `entity_id` would be the scope model's own column, and the filter would
+    keep every row. -#}
 {% macro incremental_scope_filter(kind, columns) -%}
     {%- if incremental_scope_active() -%}
-        {%- for column in columns if '.' not in column -%}
+        {%- for column in columns if kind == 'keys' and '.' not in column -%}
             {{ exceptions.raise_compiler_error("incremental_scope_filter: qualify the column '" ~ column ~ "' with its table (rows." ~ column ~ ")") }}
         {%- endfor -%}
         {%- if kind == 'users' -%}

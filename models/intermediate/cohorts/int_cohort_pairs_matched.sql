@@ -14,9 +14,9 @@ with
 
 events as (
 
-    select * from {{ ref('int_revenuecat_events_windowed') }} as windowed_events
+    select * from {{ ref('int_revenuecat_events_windowed') }}
     -- an incremental run: only the users of the touched entity-days (macros/incremental/)
-    {{ incremental_scope_filter('users', ['windowed_events.distinct_id']) }}
+    {{ incremental_scope_filter('users', ['distinct_id']) }}
 
 ),
 
