@@ -5,6 +5,7 @@ Subcommands::
     precompute run      [--raw-dir DIR | --source sqlite:PATH | --source csv:DIR] [--start DATE]
                         [--as-of DATE] [--vars YAML] [--warehouse PATH] [--gate-cases N] [--keep N]
                         [--progress auto|live|plain]
+                        [--incremental [--full-build] [--max-touched-share S]]
     precompute status   [--warehouse PATH] [--json] [--max-age-hours H]
     precompute releases [--warehouse PATH] [--json]
     precompute rollback [--warehouse PATH] [--to RUN_ID]
@@ -36,6 +37,11 @@ directory, and dbt always gets absolute paths.
 
 ``serve`` runs the read API (``python_hooks.serve``, FastAPI under uvicorn) over
 the published release, read-only; it picks up a new release without a restart.
+
+``run --incremental`` recomputes only the entity-days touched by the source rows
+that changed since the published release (``python_hooks.incremental``), in a
+copy of that release, and publishes through the same gates; it builds in full,
+saying why, when it cannot (README "Incremental refresh").
 
 ``run --source KIND:PATH`` first imports the legacy SQLite database (or a CSV
 directory) into the run's private build directory, then builds from there.
@@ -90,13 +96,10 @@ def _default_gate_cases() -> int:
     return DEFAULT_GATE_CASES
 
 
-def _source_tables(target_dir: Path) -> list[str]:
-    """The source tables of the project, from the manifest dbt just wrote."""
-    try:
-        manifest = json.loads((target_dir / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    return sorted({s["name"] for s in manifest.get("sources", {}).values()})
+def _default_touched_share() -> float:
+    from python_hooks.incremental import MAX_TOUCHED_SHARE
+
+    return MAX_TOUCHED_SHARE
 
 
 def _node_message(node: dict) -> str:
@@ -131,6 +134,9 @@ def cmd_run(a: argparse.Namespace) -> int:
         print(f"precompute run: --warehouse {warehouse} is a directory; give the published file's path",
               file=sys.stderr)
         return EXIT_USAGE
+    if not 0 < a.max_touched_share <= 1:
+        print("precompute run: --max-touched-share must be in (0, 1]", file=sys.stderr)
+        return EXIT_USAGE
     if a.gate_cases < 0 or a.keep < 1:
         print("precompute run: --gate-cases must be >= 0 and --keep >= 1", file=sys.stderr)
         return EXIT_USAGE
@@ -150,6 +156,8 @@ def _run_locked(a: argparse.Namespace, store: Any, run_id: str, project_dir: Pat
                 target_dir: Path, dbt_vars: dict[str, Any]) -> int:
     from python_hooks import report as rep
     from python_hooks.dbt_runner import node_results, run_dbt
+    from python_hooks.incremental import project_fingerprint, snapshot_files
+    from python_hooks.project import contract_tables
     from python_hooks.release import release_age, source_fingerprints
 
     out = sys.stdout
@@ -167,23 +175,56 @@ def _run_locked(a: argparse.Namespace, store: Any, run_id: str, project_dir: Pat
     live = a.progress == "live" or (a.progress == "auto" and sys.stdout.isatty())
     args = ["build", "--target-path", str(target_dir)]
 
-    print(f"precompute run {run_id}: dbt build  project {project_dir}", file=out)
-    print(f"  publishes {store.path}\n  builds in {build_file}\n  raw data  {raw_dir}\n"
-          f"  vars      {dbt_vars}", file=out, flush=True)
-
     started_at = _dt.datetime.now(_dt.timezone.utc)
     timings: dict[str, float] = {}
     t0 = time.monotonic()
     errors: list[str] = []
     warnings: list[str] = []
+    tables = sorted(contract_tables(project_dir))
+    plan, incremental = None, {"requested": bool(a.incremental)}
+    if a.incremental:
+        plan, incremental["full_build_reason"] = _plan_incremental(a, store, raw_dir, dbt_vars, project_dir,
+                                                                   tables, out)
+        timings["plan_seconds"] = time.monotonic() - t0
     result = None
-    with BuildProgress(out, live=live) as progress:
-        try:
-            result = run_dbt(args, project_dir=project_dir, vars=dbt_vars,
-                             env={"DUCKDB_PATH": str(build_file)}, on_event=progress.handle)
-        except Exception as exc:  # noqa: BLE001 - dbt raising outside its own handling: still report
-            errors.append(f"{type(exc).__name__}: {exc}")
-    timings["build_seconds"] = time.monotonic() - t0
+    while True:
+        build_vars = dbt_vars
+        if plan is not None:
+            build_vars = {**dbt_vars, "incremental_scope_dir": str(plan.scope_dir)}
+            start_from_release(store, plan.previous_run_id, build_file)
+        print(f"precompute run {run_id}: dbt build{' (incremental)' if plan else ''}  project {project_dir}",
+              file=out)
+        print(f"  publishes {store.path}\n  builds in {build_file}\n  raw data  {raw_dir}\n"
+              f"  vars      {build_vars}", file=out, flush=True)
+        # unit tests check the formulas on fixture rows, not the data: the project is
+        # unchanged since the release they passed for (the plan checks its fingerprint),
+        # and their fixtures have no rows for the scope models (D82)
+        build_args = args + (["--exclude-resource-type", "unit_test"] if plan is not None else [])
+        if getattr(a, "replay_without_dbt_tests", False):  # pytests/test_incremental_replay.py only (D83)
+            build_args = args + ["--exclude-resource-type", "test", "unit_test"]
+        t_build = time.monotonic()
+        with BuildProgress(out, live=live) as progress:
+            try:
+                result = run_dbt(build_args, project_dir=project_dir, vars=build_vars,
+                                 env={"DUCKDB_PATH": str(build_file)}, on_event=progress.handle)
+            except Exception as exc:  # noqa: BLE001 - dbt raising outside its own handling: still report
+                errors.append(f"{type(exc).__name__}: {exc}")
+        timings["build_seconds"] = time.monotonic() - t_build
+        mismatch = plan is not None and result is not None and result.success and \
+            window_mismatch(build_file, plan.window)
+        if not mismatch:
+            break
+        # the window the plan assumed is not the build's (start_date moved, as_of_date
+        # from a rejected row): the touched days are unknown, so build everything
+        incremental["full_build_reason"] = f"the window changed in a way the plan did not expect: {mismatch}"
+        print(f"precompute run: full build: {incremental['full_build_reason']}", file=out, flush=True)
+        plan, result = None, None
+        build_file.unlink()
+        build_file = store.new_build_file(run_id)
+    incremental["incremental"] = plan is not None
+    if plan is not None:
+        incremental.update(plan.summary())
+        incremental["keys_recomputed"] = scope_size(build_file)
     _keep_run_results(target_dir, run_dir)  # before `dbt compile` (publishing) overwrites it
 
     if result is not None and result.exception is not None:
@@ -223,9 +264,10 @@ def _run_locked(a: argparse.Namespace, store: Any, run_id: str, project_dir: Pat
     if gates_passed:
         t2 = time.monotonic()
         try:
-            tables = _source_tables(target_dir)
             metadata = {
                 "run_id": run_id,
+                "project_fingerprint": project_fingerprint(project_dir),
+                "incremental": rep.jsonable(incremental),
                 "computed_at": _computed_at(build_file),
                 "released_at": _dt.datetime.now(_dt.timezone.utc).isoformat(),
                 "window": rep.jsonable(window),
@@ -238,10 +280,14 @@ def _run_locked(a: argparse.Namespace, store: Any, run_id: str, project_dir: Pat
             }
             timings["fingerprint_seconds"] = time.monotonic() - t2
             t_compile = time.monotonic()
-            queries = compile_read_queries(project_dir, target_dir, build_file, dbt_vars)
+            if plan is not None:  # same project (the plan checked its fingerprint): same compiled SQL
+                queries = release_queries(store, plan.previous_run_id)
+            else:
+                queries = compile_read_queries(project_dir, target_dir, build_file, dbt_vars)
             timings["compile_queries_seconds"] = time.monotonic() - t_compile
             t3 = time.monotonic()
-            release_file = store.export(build_file, run_id, metadata, queries=queries)
+            release_file = store.export(build_file, run_id, metadata, queries=queries,
+                                        inputs=snapshot_files(raw_dir, tables))
             timings["export_seconds"] = time.monotonic() - t3
             t4 = time.monotonic()
             store.publish(run_id)
@@ -284,6 +330,7 @@ def _run_locked(a: argparse.Namespace, store: Any, run_id: str, project_dir: Pat
         "raw_data_dir": raw_dir,
         "vars": dbt_vars,
         "dbt_args": args,
+        "incremental": incremental,
         "window": window or None,
         "entities": facts["entities"],
         "rows": facts["rows"],
@@ -324,6 +371,77 @@ def _run_locked(a: argparse.Namespace, store: Any, run_id: str, project_dir: Pat
     return exit_code
 
 
+def _plan_incremental(a: argparse.Namespace, store: Any, raw_dir: Path, dbt_vars: dict[str, Any],
+                      project_dir: Path, tables: list[str], out: Any) -> tuple[Any, str | None]:
+    """The incremental plan of ``run --incremental``, or (None, why the run builds in full)."""
+    from python_hooks.incremental import FullBuild, plan_incremental
+
+    if a.full_build or os.environ.get("PRECOMPUTE_FULL_BUILD", "").strip() not in ("", "0"):
+        reason = "forced (--full-build or PRECOMPUTE_FULL_BUILD)"
+    else:
+        try:
+            plan = plan_incremental(store, raw_dir, dbt_vars, project_dir, tables, store.build_root / "scope",
+                                    max_touched_share=a.max_touched_share)
+        except FullBuild as exc:
+            reason = str(exc)
+        else:
+            t = plan.touched
+            print(f"precompute run: incremental since release {plan.previous_run_id}: "
+                  f"{t['touched_users']:,d} users, {t['touched_ad_days']:,d} Meta ad-days, "
+                  f"{t['touched_entity_ids']:,d} remapped ids, {t['touched_dates']:,d} whole days, "
+                  f"{t['touched_keys']:,d} previous entity-days touched", file=out, flush=True)
+            return plan, None
+    print(f"precompute run: full build: {reason}", file=out, flush=True)
+    return None, reason
+
+
+def start_from_release(store: Any, run_id: str, build_file: Path) -> None:
+    """Make ``build_file`` a writable copy of a release's tables (the marts the
+    incremental run refreshes in place), without the release's own metadata tables."""
+    import duckdb
+
+    from python_hooks.release import METADATA_TABLE, QUERIES_TABLE
+
+    build_file.unlink(missing_ok=True)
+    shutil.copyfile(store.release_file(run_id), build_file)
+    os.chmod(build_file, 0o644)
+    con = duckdb.connect(str(build_file))
+    try:
+        for table in (METADATA_TABLE, QUERIES_TABLE):
+            con.execute(f"drop table if exists main.{table}")
+    finally:
+        con.close()
+
+
+def window_mismatch(build_file: Path, window: dict[str, Any]) -> str | None:
+    """How the build's window differs from the one an incremental plan assumed (None: equal)."""
+    import duckdb
+
+    con = duckdb.connect(str(build_file), read_only=True)
+    try:
+        start, as_of, trial_days = con.execute(
+            "select start_date, as_of_date, trial_days from main.int_reporting_window_resolved").fetchone()
+    finally:
+        con.close()
+    built = {"start_date": start.isoformat(), "as_of_date": as_of.isoformat(), "trial_days": int(trial_days)}
+    if built == window:
+        return None
+    return f"planned {window}, built {built}"
+
+
+def scope_size(build_file: Path) -> int | None:
+    """Entity-days an incremental build recomputed (rows of int_incremental_keys_touched)."""
+    import duckdb
+
+    con = duckdb.connect(str(build_file), read_only=True)
+    try:
+        return con.execute("select count(*) from main.int_incremental_keys_touched").fetchone()[0]
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
 def _keep_run_results(target_dir: Path, run_dir: Path) -> None:
     """Copy dbt's run_results.json of the build next to the run report."""
     try:
@@ -354,6 +472,19 @@ def compile_read_queries(project_dir: Path, target_dir: Path, build_file: Path,
     if not queries:
         raise RuntimeError(f"dbt compile wrote no analyses under {folder}")
     return queries
+
+
+def release_queries(store: Any, run_id: str) -> dict[str, str]:
+    """The compiled read queries a release holds (``precompute_queries``)."""
+    import duckdb
+
+    from python_hooks.release import QUERIES_TABLE
+
+    con = duckdb.connect(str(store.release_file(run_id)), read_only=True)
+    try:
+        return dict(con.execute(f"select name, sql from main.{QUERIES_TABLE}").fetchall())
+    finally:
+        con.close()
 
 
 def _computed_at(build_file: Path) -> str | None:
@@ -526,6 +657,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="cells compared with the on-demand path before publishing; 0 skips this gate "
                         "(default: %(default)s)")
     r.add_argument("--gate-seed", type=int, default=0, help="seed of the gate's cell draw (default: 0)")
+    r_mode = r.add_argument_group("incremental refresh (DuckDB only; README \"Incremental refresh\")")
+    r_mode.add_argument("--incremental", action="store_true",
+                        help="recompute only the entity-days touched by the source rows that changed since "
+                             "the published release; builds in full when that is not possible or would not "
+                             "win, and says why")
+    r_mode.add_argument("--full-build", action="store_true",
+                        help="build everything even with --incremental (as does env PRECOMPUTE_FULL_BUILD=1)")
+    r_mode.add_argument("--max-touched-share", type=float, default=_default_touched_share(),
+                        help="with --incremental: build in full when more than this share of the users, Meta "
+                             "ad-days, window days or entities is touched (default: %(default)s)")
     r.add_argument("--keep", type=int, default=3, help="releases kept next to the published path "
                                                        "(default: %(default)s)")
     r.add_argument("--progress", choices=("auto", "live", "plain"), default="auto",

@@ -7,6 +7,7 @@ Layout, for the published path ``PATH`` = ``<dir>/<name>.duckdb``::
         <run id>/<name>.duckdb           a release: the tables a dashboard reads (read-only file)
         <run id>/release.json            its metadata: run id, window, fingerprints, gate results
         <run id>/run_report.json         the run report of the run that built it
+        <run id>/inputs/<table>.parquet  the source files it was built from (for --incremental)
         .build/<run id>/<name>.duckdb    the private build of the latest run (every dbt model)
         .lock                            held by the run (or rollback) that may publish
 
@@ -76,6 +77,7 @@ METADATA_TABLE = "precompute_release"
 # server runs exactly the queries compiled with the release it reads.
 QUERIES_TABLE = "precompute_queries"
 RELEASE_META = "release.json"
+INPUTS_DIR = "inputs"  # the source files a release was built from (python_hooks.incremental)
 RUN_REPORT = "run_report.json"
 DEFAULT_KEEP = 3
 
@@ -216,11 +218,15 @@ class ReleaseStore:
     # ------------------------------------------------------------------ export
 
     def export(self, build_file: Path, run_id: str, metadata: dict[str, Any],
-               run_report: dict[str, Any] | None = None, queries: dict[str, str] | None = None) -> Path:
+               run_report: dict[str, Any] | None = None, queries: dict[str, str] | None = None,
+               inputs: dict[str, Path] | None = None) -> Path:
         """Copy the published tables of ``build_file`` into a new, complete release directory.
 
         ``queries`` (name -> compiled SQL of ``analyses/``) are stored in the
         table ``precompute_queries`` for the read API (``python_hooks.serve``).
+
+        ``inputs`` (table -> source file) are copied into ``inputs/``: the snapshot
+        that the next ``precompute run --incremental`` compares the sources with.
 
         The file is written under a temporary name, checkpointed and closed (no
         WAL), fsynced, made read-only, and only then renamed to its final
@@ -279,8 +285,15 @@ class ReleaseStore:
         if run_report is not None:
             (tmp_dir / RUN_REPORT).write_text(json.dumps(run_report, indent=2, default=str) + "\n",
                                               encoding="utf-8")
+        if inputs:
+            (tmp_dir / INPUTS_DIR).mkdir()
+            for table, source in sorted(inputs.items()):
+                shutil.copyfile(source, tmp_dir / INPUTS_DIR / f"{table}.parquet")
+                _fsync_file(tmp_dir / INPUTS_DIR / f"{table}.parquet")
+            _fsync_dir(tmp_dir / INPUTS_DIR)
         for f in tmp_dir.iterdir():
-            _fsync_file(f)
+            if f.is_file():
+                _fsync_file(f)
         os.chmod(tmp_file, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)  # releases are never written again
         _fsync_dir(tmp_dir)
         final_dir = self.release_dir(run_id)

@@ -40,6 +40,16 @@ breakdown_keys as (
 
 ),
 
+-- an incremental run: only the touched entity-days (macros/incremental/)
+scoped_keys as (
+
+    select * from breakdown_keys
+    {{ incremental_scope_filter('keys', [
+        'breakdown_keys.entity_type', 'breakdown_keys.entity_id', 'breakdown_keys.report_date',
+    ]) }}
+
+),
+
 joined as (
 
     select
@@ -54,7 +64,7 @@ joined as (
         -- quality inputs
         entities.is_in_hierarchy_mapping,
         breakdown_keys.country_code = 'ZZ' as has_unmapped_country
-    from breakdown_keys
+    from scoped_keys as breakdown_keys
     inner join entities
         on
             breakdown_keys.entity_type = entities.entity_type

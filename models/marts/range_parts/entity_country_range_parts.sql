@@ -2,11 +2,20 @@
 -- entity_country_breakdown, one row per row of the mart (see
 -- entity_daily_range_parts).
 
+with
+
+mart_rows as (
+
+    select * from {{ ref('entity_country_breakdown') }}
+
+)
+
 select
     entity_type,
     entity_id,
     date,
     country_code,
     {{ range_total_parts_columns() }}
-from {{ ref('entity_country_breakdown') }}
+from mart_rows
+{{ incremental_scope_filter('keys', ['mart_rows.entity_type', 'mart_rows.entity_id', 'mart_rows.date']) }}
 order by entity_type, entity_id, date, country_code

@@ -4,10 +4,19 @@
 -- sums these narrow rows instead of re-reading the user lists of every day it
 -- totals (docs/decisions.md, "Read API").
 
+with
+
+mart_rows as (
+
+    select * from {{ ref('entity_daily_metrics') }}
+
+)
+
 select
     entity_type,
     entity_id,
     date,
     {{ range_total_parts_columns() }}
-from {{ ref('entity_daily_metrics') }}
+from mart_rows
+{{ incremental_scope_filter('keys', ['mart_rows.entity_type', 'mart_rows.entity_id', 'mart_rows.date']) }}
 order by entity_type, entity_id, date
