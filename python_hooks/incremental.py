@@ -59,8 +59,9 @@ __all__ = [
 # touched entity-days costs about as much as a full build: build in full (D80).
 MAX_TOUCHED_SHARE = 0.25
 # What a full build depends on besides the sources and the vars: a change here
-# invalidates every row (a formula, a test, the country seed).
-PROJECT_INPUTS = ("dbt_project.yml", "models", "macros", "seeds", "tests")
+# invalidates every row (a formula, a test, the country seed), or the read
+# queries that an incremental run copies from the previous release (analyses).
+PROJECT_INPUTS = ("dbt_project.yml", "models", "macros", "seeds", "tests", "analyses")
 # Vars that may differ from the previous release's without forcing a full build.
 MOVING_VARS = ("as_of_date", "raw_data_dir", "incremental_scope_dir")
 COHORT_START_EVENTS = ("RC Trial started", "RC Initial purchase")
