@@ -31,7 +31,7 @@ MARTS = ("entity_daily_metrics", "entity_country_breakdown")
 MARKER = "generator.json"
 SAMPLE_EVERY_S = 0.2
 # the environment variables of profiles.yml that bound a build's memory (README "Performance")
-MEMORY_ENV = ("DUCKDB_MEMORY_LIMIT", "DUCKDB_TEMP_DIRECTORY", "DUCKDB_WORKER_THREADS")
+MEMORY_ENV = ("DUCKDB_MEMORY_LIMIT", "DUCKDB_TEMP_DIRECTORY")
 
 
 def load_sibling(file: str) -> ModuleType:
