@@ -170,6 +170,7 @@ def report(args, machine, data, baselines, builds, probes, wh, load_before, load
     b_wall = median([b["wall_s"] for b in builds])
     p_wall = median([p["wall_s"] for p in probes])
     ratios = [b["wall_s"] / p["wall_s"] for b, p in zip(builds, probes)]
+    cpu_ratios = [(b["user_s"] + b["sys_s"]) / (p["user_s"] + p["sys_s"]) for b, p in zip(builds, probes)]
     b_dbt = median([b["dbt_elapsed_s"] for b in builds])
     b_rss = median([b["maxrss"] for b in builds])
     scan = median([b["scan_total_s"] for b in baselines])
@@ -219,6 +220,8 @@ def report(args, machine, data, baselines, builds, probes, wh, load_before, load
          fmt_s(median([p["lists_s"] for p in probes])), "median"],
         ["**Ratio build / probe** (median of the per-pair ratios)", f"**{median(ratios):.2f}×**",
          ", ".join(f"{r:.2f}" for r in ratios) + "; goal ≤ 2×"],
+        ["Ratio of CPU time (user + sys) build / probe (median of the pairs)", f"{median(cpu_ratios):.2f}×",
+         "steadier than wall time on a shared machine: " + ", ".join(f"{r:.2f}" for r in cpu_ratios)],
         [f"Peak RSS of `dbt build` (median of {nb})", fmt_bytes(b_rss),
          ", ".join(fmt_bytes(b["maxrss"]) for b in builds)],
         [f"Peak RSS of the probe (median of {len(probes)})", fmt_bytes(median([p["maxrss"] for p in probes])), ""],
