@@ -186,6 +186,7 @@ def report(args, machine, data, baselines, builds, probes, wh, load_before, load
     memory = ", ".join(f"{k}={os.environ[k]}" for k in MEMORY_ENV if k in os.environ) or "profile defaults"
     out = report_head(f"dbt build benchmark — {data_label(args)}, seed {args.seed}", "build.py", args.command_line,
                       machine,
+                      ["Project built", project_label(args)],
                       ["dbt threads (DUCKDB_THREADS)", threads],
                       ["Build's DuckDB memory settings (env)", memory],
                       ["Probe / baseline DuckDB threads / memory_limit",
@@ -321,6 +322,18 @@ def overrides(args) -> dict:
             if v is not None}
 
 
+def project_label(args) -> str:
+    """The checkout that was built, with its commit when it is a git checkout."""
+    import subprocess
+
+    project = args.project or PROJECT_DIR
+    rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=project, capture_output=True, text=True)
+    commit = f" at `{rev.stdout.strip()}`" if rev.returncode == 0 else ""
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=project,
+                           capture_output=True, text=True).stdout.strip()
+    return f"`{relative(project)}`{commit}" + (" (uncommitted changes)" if dirty else "")
+
+
 def data_label(args) -> str:
     extra = ", ".join(f"{k}={v}" for k, v in overrides(args).items())
     return f"`{args.scale}` scale" + (f" ({extra})" if extra else "")
@@ -338,6 +351,9 @@ def main(argv=None) -> int:
     p.add_argument("--build-repeats", type=int, default=None,
                    help="dbt build repetitions (median reported; default 1 at year scale, 3 at small)")
     p.add_argument("--keep-warehouse", action="store_true", help="keep the last build's warehouse file")
+    p.add_argument("--project", type=Path, default=None,
+                   help="build another checkout of the project (e.g. `git worktree add /tmp/main main`) with "
+                        "its own profiles.yml: a before/after comparison on the same data, probe and machine")
     p.add_argument("--ads", type=int, default=None, help="override the preset's number of ads (generate --ads)")
     p.add_argument("--days", type=int, default=None, help="override the preset's number of days (generate --days)")
     p.add_argument("--users-per-day", type=int, default=None,
