@@ -30,6 +30,8 @@ BENCH_DIR = Path(__file__).resolve().parent
 MARTS = ("entity_daily_metrics", "entity_country_breakdown")
 MARKER = "generator.json"
 SAMPLE_EVERY_S = 0.2
+# the environment variables of profiles.yml that bound a build's memory (README "Performance")
+MEMORY_ENV = ("DUCKDB_MEMORY_LIMIT", "DUCKDB_TEMP_DIRECTORY")
 
 
 def load_sibling(file: str) -> ModuleType:
@@ -364,10 +366,11 @@ def run_build(args, cache_dir: Path, runs_dir: Path, i: int, venv_bin: Path) -> 
     env.pop("RAW_DATA_DIR", None)
     if args.threads is not None:
         env["DUCKDB_THREADS"] = str(args.threads)
+    project = getattr(args, "project", None) or PROJECT_DIR  # build.py --project: another checkout
     cmd = [
         str(venv_bin / "dbt"), "build",
-        "--project-dir", str(PROJECT_DIR),
-        "--profiles-dir", str(PROJECT_DIR),
+        "--project-dir", str(project),
+        "--profiles-dir", str(project),
         "--target-path", str(run_dir / "target"),
         "--log-path", str(run_dir / "logs"),
         "--vars", json.dumps({"raw_data_dir": str(cache_dir)}),

@@ -4,6 +4,7 @@ Run from anywhere with the project's virtualenv::
 
     .venv/bin/python benchmarks/build.py                      # year scale, seed 42
     .venv/bin/python benchmarks/build.py --scale small        # quick smoke run
+    .venv/bin/python benchmarks/build.py --ads 750 --users-per-day 6000   # 3x the year
 
 What it does, in order:
 
@@ -29,7 +30,12 @@ What it does, in order:
    (dbt-duckdb already checkpoints on close; this makes sure no WAL is left), then
    read-only: row counts of the two marts, ``pragma database_size``, and the marts alone
    copied (in their stored order) into a fresh DuckDB file whose size is measured.
-5. Writes a markdown report (default ``benchmarks/results/build_<scale>.md``) and prints it.
+5. Floor probe (issue 9), after every build, on that build's warehouse, in a child process:
+   ``benchmarks/floor_probe.py`` (plain DuckDB: the two finished marts copied sorted into a
+   fresh file, and the cohort lists computed naively from the raw files). The report's
+   headline is the ratio build wall time / probe time, build and probe alternating so that
+   machine noise hits both alike; each pair gives a ratio, and the median is reported.
+6. Writes a markdown report (default ``benchmarks/results/build_<scale>.md``) and prints it.
 
 Only the standard library and duckdb are used.
 """
@@ -44,7 +50,7 @@ import time
 from pathlib import Path
 
 from bench_common import (  # noqa: F401 - re-exported: benchmarks/api.py loads this file for them
-    BENCH_DIR, MARKER, MARTS, PROJECT_DIR, SAMPLE_EVERY_S, ensure_dataset, file_size, fmt_bytes, fmt_s, loadavg, machine_info,
+    BENCH_DIR, MEMORY_ENV, MARKER, MARTS, PROJECT_DIR, SAMPLE_EVERY_S, ensure_dataset, file_size, fmt_bytes, fmt_s, loadavg, machine_info,
     md_table, median, parser, quiet_connect, relative, report_head, rm_db, run_build, run_child, venv_bin,
     write_report,
 )
@@ -100,6 +106,19 @@ def run_baseline(cache_dir: Path, runs_dir: Path, i: int) -> dict:
     return res
 
 
+def run_probe(cache_dir: Path, runs_dir: Path, db: Path, i: int) -> dict:
+    """benchmarks/floor_probe.py as a child process on the build's warehouse `db`."""
+    log = runs_dir / f"probe_{i}.log"
+    cmd = [sys.executable, str(BENCH_DIR / "floor_probe.py"), str(cache_dir), str(db), str(runs_dir / "probe.duckdb")]
+    res = run_child(cmd, dict(os.environ), log)
+    if res["returncode"] != 0:
+        raise SystemExit(f"floor probe failed, see {log}:\n{log.read_text()[-3000:]}")
+    res.update(json.loads(log.read_text().strip().splitlines()[-1]))
+    print(f"[probe {i}] {res['wall_s']:.1f}s wall (marts {res['marts_s']:.1f}s, lists {res['lists_s']:.1f}s), "
+          f"peak RSS {fmt_bytes(res['maxrss'])}", flush=True)
+    return res
+
+
 def inspect_warehouse(db: Path, work_dir: Path) -> dict:
     """After dbt has exited: CHECKPOINT, then read-only row counts and sizes."""
     import duckdb
@@ -147,8 +166,11 @@ def inspect_warehouse(db: Path, work_dir: Path) -> dict:
 # --------------------------------------------------------------------------- report
 
 
-def report(args, machine, data, baselines, builds, wh, load_before, load_after) -> str:
+def report(args, machine, data, baselines, builds, probes, wh, load_before, load_after) -> str:
     b_wall = median([b["wall_s"] for b in builds])
+    p_wall = median([p["wall_s"] for p in probes])
+    ratios = [b["wall_s"] / p["wall_s"] for b, p in zip(builds, probes)]
+    cpu_ratios = [(b["user_s"] + b["sys_s"]) / (p["user_s"] + p["sys_s"]) for b, p in zip(builds, probes)]
     b_dbt = median([b["dbt_elapsed_s"] for b in builds])
     b_rss = median([b["maxrss"] for b in builds])
     scan = median([b["scan_total_s"] for b in baselines])
@@ -156,15 +178,18 @@ def report(args, machine, data, baselines, builds, wh, load_before, load_after) 
     scan_rss = median([b["maxrss"] for b in baselines])
     counts = data["counts"]
     daily, breakdown = wh["rows"]["entity_daily_metrics"], wh["rows"]["entity_country_breakdown"]
-    days = data["args"]["preset"]["days"]
+    days = data["args"].get("overrides", {}).get("days", data["args"]["preset"]["days"])
     marts_bytes = wh["mart_bytes"]["both"]
     threads = args.threads if args.threads is not None else os.environ.get("DUCKDB_THREADS", "2 (profile default)")
     last = builds[-1]
 
-    out = report_head(f"dbt build benchmark — `{args.scale}` scale, seed {args.seed}", "build.py", args.command_line,
+    memory = ", ".join(f"{k}={os.environ[k]}" for k in MEMORY_ENV if k in os.environ) or "profile defaults"
+    out = report_head(f"dbt build benchmark — {data_label(args)}, seed {args.seed}", "build.py", args.command_line,
                       machine,
+                      ["Project built", project_label(args)],
                       ["dbt threads (DUCKDB_THREADS)", threads],
-                      ["DuckDB threads / memory_limit",
+                      ["Build's DuckDB memory settings (env)", memory],
+                      ["Probe / baseline DuckDB threads / memory_limit",
                        f"{baselines[0]['threads']} / {baselines[0]['memory_limit']} (defaults)"],
                       ["Date", machine["date"]],
                       ["Load average before / after", f"{load_before} / {load_after}"])
@@ -173,6 +198,8 @@ def report(args, machine, data, baselines, builds, wh, load_before, load_after) 
     out.append("## Data set\n")
     a = data["args"]
     preset = ", ".join(f"{k}={v}" for k, v in a["preset"].items())
+    if a.get("overrides"):
+        preset += "; overridden: " + ", ".join(f"{k}={v}" for k, v in a["overrides"].items())
     gen_note = "reused from cache" if data.get("reused") else "generated in this run"
     out.append(f"`generate(out_dir, seed={a['seed']}, scale=\"{a['scale']}\")` — preset: {preset}; "
                f"{gen_note} (generation took {data.get('generation_seconds', 'n/a')} s).\n")
@@ -183,6 +210,24 @@ def report(args, machine, data, baselines, builds, wh, load_before, load_after) 
 
     out.append("## Results\n")
     nb, nr = len(builds), len(baselines)
+    out.append(md_table(["Floor probe (issue 9)", "Value", "Detail"], [
+        [f"Build wall time, `dbt build` (median of {nb})", fmt_s(b_wall),
+         ", ".join(f"{b['wall_s']:.1f}" for b in builds) + " s"],
+        [f"Floor probe wall time (median of {len(probes)}, each right after its build)", fmt_s(p_wall),
+         ", ".join(f"{p['wall_s']:.1f}" for p in probes) + " s"],
+        ["… write the two marts sorted into a fresh file", fmt_s(median([p["marts_s"] for p in probes])),
+         "median"],
+        ["… cohort lists, naively (dedup, sorted distinct lists, 2 grains × 3 levels)",
+         fmt_s(median([p["lists_s"] for p in probes])), "median"],
+        ["**Ratio build / probe** (median of the per-pair ratios)", f"**{median(ratios):.2f}×**",
+         ", ".join(f"{r:.2f}" for r in ratios) + "; goal ≤ 2×"],
+        ["Ratio of CPU time (user + sys) build / probe (median of the pairs)", f"{median(cpu_ratios):.2f}×",
+         "steadier than wall time on a shared machine: " + ", ".join(f"{r:.2f}" for r in cpu_ratios)],
+        [f"Peak RSS of `dbt build` (median of {nb})", fmt_bytes(b_rss),
+         ", ".join(fmt_bytes(b["maxrss"]) for b in builds)],
+        [f"Peak RSS of the probe (median of {len(probes)})", fmt_bytes(median([p["maxrss"] for p in probes])), ""],
+    ], "lrl"))
+    out.append("")
     rows = [
         [f"Build wall time, `dbt build` (median of {nb})", fmt_s(b_wall),
          ", ".join(f"{b['wall_s']:.1f}" for b in builds) + " s"],
@@ -271,12 +316,48 @@ def report(args, machine, data, baselines, builds, wh, load_before, load_after) 
 # --------------------------------------------------------------------------- main
 
 
+def overrides(args) -> dict:
+    """generate()'s overrides of the scale preset given on the command line."""
+    return {k: v for k, v in (("ads", args.ads), ("days", args.days), ("users_per_day", args.users_per_day))
+            if v is not None}
+
+
+def project_label(args) -> str:
+    """The checkout that was built, with its commit when it is a git checkout."""
+    import subprocess
+
+    project = args.project or PROJECT_DIR
+    rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=project, capture_output=True, text=True)
+    commit = f" at `{rev.stdout.strip()}`" if rev.returncode == 0 else ""
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=project,
+                           capture_output=True, text=True).stdout.strip()
+    return f"`{relative(project)}`{commit}" + (" (uncommitted changes)" if dirty else "")
+
+
+def data_label(args) -> str:
+    extra = ", ".join(f"{k}={v}" for k, v in overrides(args).items())
+    return f"`{args.scale}` scale" + (f" ({extra})" if extra else "")
+
+
+def data_suffix(args) -> str:
+    """Cache-dir and report-name suffix of the overrides, e.g. `_ads750_upd6000`."""
+    short = {"ads": "ads", "days": "days", "users_per_day": "upd"}
+    return "".join(f"_{short[k]}{v}" for k, v in overrides(args).items())
+
+
 def main(argv=None) -> int:
     p = parser(__doc__, "build", builds=True)
     p.add_argument("--repeats", type=int, default=3, help="baseline repetitions (median reported; default 3)")
     p.add_argument("--build-repeats", type=int, default=None,
                    help="dbt build repetitions (median reported; default 1 at year scale, 3 at small)")
     p.add_argument("--keep-warehouse", action="store_true", help="keep the last build's warehouse file")
+    p.add_argument("--project", type=Path, default=None,
+                   help="build another checkout of the project (e.g. `git worktree add /tmp/main main`) with "
+                        "its own profiles.yml: a before/after comparison on the same data, probe and machine")
+    p.add_argument("--ads", type=int, default=None, help="override the preset's number of ads (generate --ads)")
+    p.add_argument("--days", type=int, default=None, help="override the preset's number of days (generate --days)")
+    p.add_argument("--users-per-day", type=int, default=None,
+                   help="override the preset's users per day (generate --users-per-day)")
     p.add_argument("--_scan-worker", nargs=2, metavar=("DATA_DIR", "DB"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
 
@@ -287,12 +368,12 @@ def main(argv=None) -> int:
     args.command_line = " ".join([relative(sys.executable), relative(Path(__file__).resolve())]
                                  + (argv if argv is not None else sys.argv[1:]))
     build_repeats = args.build_repeats or (1 if args.scale == "year" else 3)
-    cache_dir = (args.cache_dir or BENCH_DIR / ".cache" / f"{args.scale}_seed{args.seed}").resolve()
-    output = args.output or BENCH_DIR / "results" / f"build_{args.scale}.md"
+    cache_dir = (args.cache_dir or BENCH_DIR / ".cache" / f"{args.scale}_seed{args.seed}{data_suffix(args)}").resolve()
+    output = args.output or BENCH_DIR / "results" / f"build_{args.scale}{data_suffix(args)}.md"
     bin_dir = venv_bin()
 
     machine = machine_info(bin_dir)
-    data = ensure_dataset(cache_dir, args.scale, args.seed, args.regenerate)
+    data = ensure_dataset(cache_dir, args.scale, args.seed, args.regenerate, overrides(args))
     runs_dir = cache_dir / "runs"
     runs_dir.mkdir(parents=True, exist_ok=True)
 
@@ -302,19 +383,23 @@ def main(argv=None) -> int:
         b = run_baseline(cache_dir, runs_dir, i + 1)
         print(f"[baseline {i + 1}] scan {b['scan_total_s']:.2f}s, load {b['load_total_s']:.2f}s", flush=True)
         baselines.append(b)
-    builds = [run_build(args, cache_dir, runs_dir, i + 1, bin_dir) for i in range(build_repeats)]
+    builds, probes = [], []
+    for i in range(build_repeats):  # build, probe on its warehouse, build, probe, ...
+        builds.append(run_build(args, cache_dir, runs_dir, i + 1, bin_dir))
+        probes.append(run_probe(cache_dir, runs_dir, builds[-1]["db"], i + 1))
     load_after = loadavg()
 
     wh = inspect_warehouse(builds[-1]["db"], runs_dir)
     if not args.keep_warehouse:
         rm_db(builds[-1]["db"])
 
-    text = report(args, machine, data, baselines, builds, wh, load_before, load_after)
+    text = report(args, machine, data, baselines, builds, probes, wh, load_before, load_after)
     write_report(output, text, runs_dir / "last_results.json", {
         "machine": machine, "data": data,
         "baselines": [{k: v for k, v in b.items() if k != "samples"} for b in baselines],
         "builds": [{k: (str(v) if isinstance(v, Path) else v) for k, v in b.items() if k not in ("samples",)}
                    for b in builds],
+        "probes": probes,
         "warehouse": wh,
     })
     return 0

@@ -22,30 +22,34 @@ cohorts as (
 
 ),
 
-breakdown_keys as (
+-- the keys of either side (each side is unique on them, tested): one full outer
+-- join instead of a distinct union of the keys and two left joins (D67)
+measures_joined as (
 
     select
-        entity_type,
-        entity_id,
-        report_date,
-        country_code
+        -- keys
+        coalesce(meta_country.entity_type, cohorts.entity_type) as entity_type,
+        coalesce(meta_country.entity_id, cohorts.entity_id) as entity_id,
+        coalesce(meta_country.report_date, cohorts.cohort_date) as report_date,
+        coalesce(meta_country.country_code, cohorts.country_code) as country_code,
+
+        {{ measure_input_columns('meta_country', 'cohorts') }}
     from meta_country
-    union
-    select
-        entity_type,
-        entity_id,
-        cohort_date as report_date,
-        country_code
-    from cohorts
+    full outer join cohorts
+        on
+            meta_country.entity_type = cohorts.entity_type
+            and meta_country.entity_id = cohorts.entity_id
+            and meta_country.report_date = cohorts.cohort_date
+            and meta_country.country_code = cohorts.country_code
 
 ),
 
 -- an incremental run: only the touched entity-days (macros/incremental/)
-scoped_keys as (
+scoped_measures as (
 
-    select * from breakdown_keys
+    select * from measures_joined
     {{ incremental_scope_filter('keys', [
-        'breakdown_keys.entity_type', 'breakdown_keys.entity_id', 'breakdown_keys.report_date',
+        'measures_joined.entity_type', 'measures_joined.entity_id', 'measures_joined.report_date',
     ]) }}
 
 ),
@@ -53,34 +57,16 @@ scoped_keys as (
 joined as (
 
     select
-        -- keys
-        breakdown_keys.entity_type,
-        breakdown_keys.entity_id,
-        breakdown_keys.report_date,
-        breakdown_keys.country_code,
-
-        {{ measure_input_columns('meta_country', 'cohorts') }},
+        measures_joined.*,
 
         -- quality inputs
         entities.is_in_hierarchy_mapping,
-        breakdown_keys.country_code = 'ZZ' as has_unmapped_country
-    from scoped_keys as breakdown_keys
+        measures_joined.country_code = 'ZZ' as has_unmapped_country
+    from scoped_measures as measures_joined
     inner join entities
         on
-            breakdown_keys.entity_type = entities.entity_type
-            and breakdown_keys.entity_id = entities.entity_id
-    left join meta_country
-        on
-            breakdown_keys.entity_type = meta_country.entity_type
-            and breakdown_keys.entity_id = meta_country.entity_id
-            and breakdown_keys.report_date = meta_country.report_date
-            and breakdown_keys.country_code = meta_country.country_code
-    left join cohorts
-        on
-            breakdown_keys.entity_type = cohorts.entity_type
-            and breakdown_keys.entity_id = cohorts.entity_id
-            and breakdown_keys.report_date = cohorts.cohort_date
-            and breakdown_keys.country_code = cohorts.country_code
+            measures_joined.entity_type = entities.entity_type
+            and measures_joined.entity_id = entities.entity_id
 
 )
 
