@@ -14,11 +14,15 @@
     {{ return(adapter.dispatch('incremental_scope_file', 'ad_precompute')(name)) }}
 {%- endmacro %}
 
+{#- Raised only when a scope model is compiled to run (`execute`): dbt parses every
+    model, the disabled scope models too, on every engine. -#}
 {% macro default__incremental_scope_file(name) -%}
-    {{ exceptions.raise_compiler_error(
-        "var incremental_scope_dir is set, but the incremental refresh runs on DuckDB only "
-        ~ "(target type " ~ target.type ~ "); build in full without the var"
-    ) }}
+    {%- if execute -%}
+        {{ exceptions.raise_compiler_error(
+            "var incremental_scope_dir is set, but the incremental refresh runs on DuckDB only "
+            ~ "(target type " ~ target.type ~ "); build in full without the var"
+        ) }}
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro duckdb__incremental_scope_file(name) -%}
