@@ -353,12 +353,16 @@ def parse_ts(s: str) -> float:
     return dt.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
 
 
-def run_build(args, cache_dir: Path, runs_dir: Path, i: int, venv_bin: Path) -> dict:
+def run_build(args, cache_dir: Path, runs_dir: Path, i: int | str, venv_bin: Path, raw_dir: Path | None = None,
+              db_name: str = "warehouse.duckdb") -> dict:
+    """`dbt build` of the data in `raw_dir` (default: the cache dir) into `<cache_dir>/<db_name>`.
+
+    `i` names the run's folder `<runs_dir>/build_<i>/` (its target, logs and dbt output)."""
     run_dir = runs_dir / f"build_{i}"
     if run_dir.exists():
         shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True)
-    db = cache_dir / "warehouse.duckdb"
+    db = cache_dir / db_name
     rm_db(db)
     env = dict(os.environ)
     env["DUCKDB_PATH"] = str(db)
@@ -373,7 +377,7 @@ def run_build(args, cache_dir: Path, runs_dir: Path, i: int, venv_bin: Path) -> 
         "--profiles-dir", str(project),
         "--target-path", str(run_dir / "target"),
         "--log-path", str(run_dir / "logs"),
-        "--vars", json.dumps({"raw_data_dir": str(cache_dir)}),
+        "--vars", json.dumps({"raw_data_dir": str(raw_dir or cache_dir)}),
     ]
     print(f"[build {i}] {' '.join(cmd)}", flush=True)
     res = run_child(cmd, env, run_dir / "dbt_build.log", sample=True)

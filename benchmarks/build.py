@@ -166,7 +166,39 @@ def inspect_warehouse(db: Path, work_dir: Path) -> dict:
 # --------------------------------------------------------------------------- report
 
 
-def report(args, machine, data, baselines, builds, probes, wh, load_before, load_after) -> str:
+def sample_rows(sample_dir: Path) -> int:
+    """Source rows of the bundled sample (its six Parquet files)."""
+    con = quiet_connect()
+    try:
+        return sum(con.execute(f"select count(*) from read_parquet('{f}')").fetchone()[0]
+                   for f in sorted(sample_dir.glob("*.parquet")))
+    finally:
+        con.close()
+
+
+def fixed_cost_rows(builds: list, probes: list, fixed: list, n_sample_rows: int) -> list[list]:
+    """The report's rows on dbt's own cost: the same build on the bundled sample, after each pair."""
+    if not fixed:
+        return []
+    cpu = [b["user_s"] + b["sys_s"] for b in fixed]
+    shares = [f["wall_s"] / p["wall_s"] for f, p in zip(fixed, probes)]
+    cpu_shares = [(f["user_s"] + f["sys_s"]) / (p["user_s"] + p["sys_s"]) for f, p in zip(fixed, probes)]
+    left = [2 * p["wall_s"] - f["wall_s"] for f, p in zip(fixed, probes)]
+    data_work = [b["wall_s"] - f["wall_s"] for b, f in zip(builds, fixed)]
+    return [
+        [f"The same `dbt build` on the bundled sample (`data/sample`, {n_sample_rows:,} source rows; "
+         f"median of {len(fixed)}, one after each pair): dbt's own cost", fmt_s(median([f["wall_s"] for f in fixed])),
+         ", ".join(f"{f['wall_s']:.1f}" for f in fixed) + f" s wall; CPU {fmt_s(median(cpu))}: start-up, "
+         "parse, every node's materialization and every test on near-empty tables"],
+        ["… as a share of the probe (median of the pairs)", f"{median(shares):.2f}×",
+         f"CPU {median(cpu_shares):.2f}×; of the 2× goal, this much is spent before any data"],
+        ["Time left for the data work within 2× the probe (2 × probe − sample build)",
+         fmt_s(median(left)), f"the build's data work (build − sample build) took {fmt_s(median(data_work))}"],
+    ]
+
+
+def report(args, machine, data, baselines, builds, probes, fixed, n_sample_rows, wh,
+           load_before, load_after) -> str:
     b_wall = median([b["wall_s"] for b in builds])
     p_wall = median([p["wall_s"] for p in probes])
     ratios = [b["wall_s"] / p["wall_s"] for b, p in zip(builds, probes)]
@@ -226,7 +258,7 @@ def report(args, machine, data, baselines, builds, probes, wh, load_before, load
         [f"Peak RSS of `dbt build` (median of {nb})", fmt_bytes(b_rss),
          ", ".join(fmt_bytes(b["maxrss"]) for b in builds)],
         [f"Peak RSS of the probe (median of {len(probes)})", fmt_bytes(median([p["maxrss"] for p in probes])), ""],
-    ], "lrl"))
+    ] + fixed_cost_rows(builds, probes, fixed, n_sample_rows), "lrl"))
     out.append("")
     rows = [
         [f"Build wall time, `dbt build` (median of {nb})", fmt_s(b_wall),
@@ -358,6 +390,8 @@ def main(argv=None) -> int:
     p.add_argument("--days", type=int, default=None, help="override the preset's number of days (generate --days)")
     p.add_argument("--users-per-day", type=int, default=None,
                    help="override the preset's users per day (generate --users-per-day)")
+    p.add_argument("--no-fixed-cost", action="store_true",
+                   help="skip the build of the bundled sample after each pair (dbt's own cost, ~20 s each)")
     p.add_argument("--_scan-worker", nargs=2, metavar=("DATA_DIR", "DB"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
 
@@ -383,23 +417,31 @@ def main(argv=None) -> int:
         b = run_baseline(cache_dir, runs_dir, i + 1)
         print(f"[baseline {i + 1}] scan {b['scan_total_s']:.2f}s, load {b['load_total_s']:.2f}s", flush=True)
         baselines.append(b)
-    builds, probes = [], []
+    builds, probes, fixed = [], [], []
+    sample_dir = (args.project or PROJECT_DIR) / "data" / "sample"
     for i in range(build_repeats):  # build, probe on its warehouse, build, probe, ...
         builds.append(run_build(args, cache_dir, runs_dir, i + 1, bin_dir))
         probes.append(run_probe(cache_dir, runs_dir, builds[-1]["db"], i + 1))
+        if not args.no_fixed_cost:  # then the same build on the bundled sample: dbt's own cost
+            fixed.append(run_build(args, cache_dir, runs_dir, f"sample_{i + 1}", bin_dir, raw_dir=sample_dir,
+                                   db_name="warehouse_sample.duckdb"))
+            rm_db(fixed[-1]["db"])
     load_after = loadavg()
 
     wh = inspect_warehouse(builds[-1]["db"], runs_dir)
     if not args.keep_warehouse:
         rm_db(builds[-1]["db"])
 
-    text = report(args, machine, data, baselines, builds, probes, wh, load_before, load_after)
+    text = report(args, machine, data, baselines, builds, probes, fixed, sample_rows(sample_dir), wh,
+                  load_before, load_after)
     write_report(output, text, runs_dir / "last_results.json", {
         "machine": machine, "data": data,
         "baselines": [{k: v for k, v in b.items() if k != "samples"} for b in baselines],
         "builds": [{k: (str(v) if isinstance(v, Path) else v) for k, v in b.items() if k not in ("samples",)}
                    for b in builds],
         "probes": probes,
+        "sample_builds": [{k: (str(v) if isinstance(v, Path) else v) for k, v in b.items() if k != "samples"}
+                          for b in fixed],
         "warehouse": wh,
     })
     return 0
