@@ -251,8 +251,20 @@ def ensure_dataset(cache_dir: Path, scale: str, seed: int, force: bool, override
         marker.unlink()
     print(f"[data] generating scale={scale} seed={seed} into {cache_dir} ...", flush=True)
     t0 = time.perf_counter()
-    counts = gen.generate(cache_dir, seed=seed, scale=scale, start_date=dt.date.fromisoformat(args["start_date"]),
-                          **(overrides or {}))
+    # in a child process: a benchmark's own peak RSS must stay small, because Linux carries
+    # it into every child it starts (ru_maxrss survives the exec), which would inflate the
+    # peaks measured for the builds and probes
+    code = ("import datetime, json, sys; from python_hooks import generate as gen; "
+            "a = json.loads(sys.argv[1]); "
+            "print(chr(10) + json.dumps(gen.generate(a['dir'], seed=a['seed'], scale=a['scale'], "
+            "start_date=datetime.date.fromisoformat(a['start_date']), **a['overrides'])))")
+    child_args = {"dir": str(cache_dir), "seed": seed, "scale": scale, "start_date": args["start_date"],
+                  "overrides": overrides or {}}
+    done = subprocess.run([sys.executable, "-c", code, json.dumps(child_args)], cwd=PROJECT_DIR,
+                          stdout=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"[data] generation failed (exit {done.returncode}) in {cache_dir}")
+    counts = json.loads(done.stdout.strip().splitlines()[-1])
     elapsed = time.perf_counter() - t0
     info = {
         "args": args,
