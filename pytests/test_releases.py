@@ -214,6 +214,12 @@ def test_rollback_publishes_the_previous_release_and_reports_stay_with_their_run
         report = json.loads((work / "target" / "runs" / run_id / "run_report.json").read_text())
         assert report["run_id"] == run_id and report["status"] == "published" and report["exit_code"] == 0
         assert report["gates"]["validate"]["passed"] is True
+    # the same vars, project and profile (dbt is given .build/current/, D74): the runs
+    # after the first reuse dbt's saved parse
+    parses = [json.loads((work / "target" / "runs" / run_id / "run_report.json").read_text())["dbt_parse"]
+              for run_id in ids]
+    assert parses[1:] == [{"partial": True, "reasons": []}] * 2, parses
+    assert (releases_dir / ".build" / "current").resolve() == releases_dir / ".build" / ids[2]
     kept_report = json.loads((releases_dir / ids[2] / "run_report.json").read_text())
     assert kept_report["run_id"] == ids[2]
     meta = json.loads((releases_dir / ids[2] / "release.json").read_text())

@@ -61,7 +61,7 @@ import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from python_hooks.progress import BuildProgress
 from python_hooks.project import PROJECT_DIR, absolute as _abs, resolve_raw_dir, resolve_target_dir, resolve_warehouse
@@ -167,7 +167,8 @@ def _run_locked(a: argparse.Namespace, store: Any, run_id: str, project_dir: Pat
     imported = None
     if a.source:  # --source: import into the run's private build directory, then build from there
         from python_hooks.importers.command import import_for_run
-        imported = import_for_run(a.source, build_file.parent / "source", out)
+        # by the build's stable path, so that raw_data_dir is the same var in every run (D74)
+        imported = import_for_run(a.source, store.current_build.parent / "source", out)
         if isinstance(imported, int):  # 3 unreadable (as a broken source contract), 1 failed
             return imported
         raw_dir, dbt_vars = imported.raw_dir, {**dbt_vars, "raw_data_dir": str(imported.raw_dir)}
@@ -187,6 +188,7 @@ def _run_locked(a: argparse.Namespace, store: Any, run_id: str, project_dir: Pat
                                                                    tables, out)
         timings["plan_seconds"] = time.monotonic() - t0
     result = None
+    parse = DbtParse()
     while True:
         build_vars = dbt_vars
         if plan is not None:
@@ -206,7 +208,8 @@ def _run_locked(a: argparse.Namespace, store: Any, run_id: str, project_dir: Pat
         with BuildProgress(out, live=live) as progress:
             try:
                 result = run_dbt(build_args, project_dir=project_dir, vars=build_vars,
-                                 env={"DUCKDB_PATH": str(build_file)}, on_event=progress.handle)
+                                 env={"DUCKDB_PATH": str(store.current_build)},
+                                 on_event=parse.watching(progress.handle))
             except Exception as exc:  # noqa: BLE001 - dbt raising outside its own handling: still report
                 errors.append(f"{type(exc).__name__}: {exc}")
         timings["build_seconds"] = time.monotonic() - t_build
@@ -283,7 +286,7 @@ def _run_locked(a: argparse.Namespace, store: Any, run_id: str, project_dir: Pat
             if plan is not None:  # same project (the plan checked its fingerprint): same compiled SQL
                 queries = release_queries(store, plan.previous_run_id)
             else:
-                queries = compile_read_queries(project_dir, target_dir, build_file, dbt_vars)
+                queries = compile_read_queries(project_dir, target_dir, store.current_build, dbt_vars)
             timings["compile_queries_seconds"] = time.monotonic() - t_compile
             t3 = time.monotonic()
             release_file = store.export(build_file, run_id, metadata, queries=queries,
@@ -331,6 +334,7 @@ def _run_locked(a: argparse.Namespace, store: Any, run_id: str, project_dir: Pat
         "vars": dbt_vars,
         "dbt_args": args,
         "incremental": incremental,
+        "dbt_parse": parse.summary(),
         "window": window or None,
         "entities": facts["entities"],
         "rows": facts["rows"],
@@ -393,6 +397,29 @@ def _plan_incremental(a: argparse.Namespace, store: Any, raw_dir: Path, dbt_vars
             return plan, None
     print(f"precompute run: full build: {reason}", file=out, flush=True)
     return None, reason
+
+
+class DbtParse:
+    """How dbt parsed the project for the build: ``partial`` (its saved parse reused) or
+    ``full``, with dbt's reasons (run report ``dbt_parse``; D74)."""
+
+    def __init__(self) -> None:
+        self.partial = False
+        self.reasons: list[str] = []
+
+    def watching(self, handler: Callable[[Any], None]) -> Callable[[Any], None]:
+        """``handler``, also noting dbt's partial-parsing events."""
+        def on_event(ev: Any) -> None:
+            if ev.name in ("PartialParsingSkipParsing", "PartialParsingEnabled"):
+                self.partial = True
+            elif ev.name == "UnableToPartialParse":
+                self.reasons.append(ev.message)
+            handler(ev)
+        return on_event
+
+    def summary(self) -> dict[str, Any]:
+        partial = self.partial and not self.reasons
+        return {"partial": partial, "reasons": self.reasons if not partial else []}
 
 
 def start_from_release(store: Any, run_id: str, build_file: Path) -> None:

@@ -78,6 +78,7 @@ METADATA_TABLE = "precompute_release"
 QUERIES_TABLE = "precompute_queries"
 RELEASE_META = "release.json"
 INPUTS_DIR = "inputs"  # the source files a release was built from (python_hooks.incremental)
+CURRENT_BUILD = "current"  # .build/current: the running build, by a path that does not change (D74)
 RUN_REPORT = "run_report.json"
 DEFAULT_KEEP = 3
 
@@ -139,6 +140,15 @@ class ReleaseStore:
     def build_file(self, run_id: str) -> Path:
         return self.build_root / run_id / self.path.name
 
+    @property
+    def current_build(self) -> Path:
+        """The running build's file by a path that is the same in every run:
+        ``.build/current/<name>``, ``current`` a symlink to the run's build directory.
+
+        dbt is given this path (DUCKDB_PATH), so that its profile is the same from one
+        run to the next and dbt can reuse its saved parse (docs/decisions.md D74)."""
+        return self.build_root / CURRENT_BUILD / self.path.name
+
     # ------------------------------------------------------------------ reading
 
     def published_run_id(self) -> str | None:
@@ -199,10 +209,18 @@ class ReleaseStore:
         """A fresh private build file for this run; earlier builds are removed."""
         self.build_root.mkdir(parents=True, exist_ok=True)
         for old in self.build_root.iterdir():
-            if old.name != run_id:
-                shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
+            if old.name in (run_id, CURRENT_BUILD):
+                continue
+            shutil.rmtree(old, ignore_errors=True) if old.is_dir() and not old.is_symlink() \
+                else old.unlink(missing_ok=True)
         build_file = self.build_file(run_id)
         build_file.parent.mkdir(parents=True, exist_ok=True)
+        # .build/current -> <run id>, replaced in one rename (self.current_build)
+        link = self.build_root / CURRENT_BUILD
+        tmp = self.build_root / f".{CURRENT_BUILD}.tmp"
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(run_id, target_is_directory=True)
+        os.replace(tmp, link)
         return build_file
 
     def remove_partial_releases(self) -> list[str]:
