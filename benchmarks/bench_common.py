@@ -15,6 +15,7 @@ import importlib.util
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -366,14 +367,18 @@ def parse_ts(s: str) -> float:
 
 
 def run_build(args, cache_dir: Path, runs_dir: Path, i: int | str, venv_bin: Path, raw_dir: Path | None = None,
-              db_name: str = "warehouse.duckdb") -> dict:
+              db_name: str = "warehouse.duckdb", target_dir: Path | None = None, command: str = "build") -> dict:
     """`dbt build` of the data in `raw_dir` (default: the cache dir) into `<cache_dir>/<db_name>`.
 
-    `i` names the run's folder `<runs_dir>/build_<i>/` (its target, logs and dbt output)."""
+    `i` names the run's folder `<runs_dir>/build_<i>/` (its logs and dbt output). dbt's target
+    is `target_dir` when given, shared by the builds that pass it, so that dbt reuses its saved
+    parse as `precompute run` does (D74); else a fresh `<run folder>/target`. `command` "parse"
+    only parses (a warm-up of the shared target)."""
     run_dir = runs_dir / f"build_{i}"
     if run_dir.exists():
         shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True)
+    target = target_dir or run_dir / "target"
     db = cache_dir / db_name
     rm_db(db)
     env = dict(os.environ)
@@ -384,10 +389,10 @@ def run_build(args, cache_dir: Path, runs_dir: Path, i: int | str, venv_bin: Pat
         env["DUCKDB_THREADS"] = str(args.threads)
     project = getattr(args, "project", None) or PROJECT_DIR  # build.py --project: another checkout
     cmd = [
-        str(venv_bin / "dbt"), "build",
+        str(venv_bin / "dbt"), command,
         "--project-dir", str(project),
         "--profiles-dir", str(project),
-        "--target-path", str(run_dir / "target"),
+        "--target-path", str(target),
         "--log-path", str(run_dir / "logs"),
         "--vars", json.dumps({"raw_data_dir": str(raw_dir or cache_dir)}),
     ]
@@ -395,10 +400,13 @@ def run_build(args, cache_dir: Path, runs_dir: Path, i: int | str, venv_bin: Pat
     res = run_child(cmd, env, run_dir / "dbt_build.log", sample=True)
     res["cmd"] = cmd
     res["db"] = db
-    rr_path = run_dir / "target" / "run_results.json"
+    rr_path = target / "run_results.json"
     if res["returncode"] != 0:
         tail = (run_dir / "dbt_build.log").read_text(errors="replace")[-4000:]
-        raise SystemExit(f"dbt build failed (exit {res['returncode']}), log {run_dir / 'dbt_build.log'}:\n{tail}")
+        raise SystemExit(f"dbt {command} failed (exit {res['returncode']}), log {run_dir / 'dbt_build.log'}:\n{tail}")
+    res["parse"] = parse_mode(run_dir / "logs" / "dbt.log")
+    if command != "build":
+        return res
     rr = json.loads(rr_path.read_text())
     res["dbt_elapsed_s"] = rr.get("elapsed_time")
     nodes = []
@@ -433,6 +441,15 @@ def run_build(args, cache_dir: Path, runs_dir: Path, i: int | str, venv_bin: Pat
     print(f"[build {i}] {res['wall_s']:.1f}s wall, dbt elapsed {res['dbt_elapsed_s']:.1f}s, "
           f"peak RSS {fmt_bytes(res['maxrss'])}", flush=True)
     return res
+
+
+def parse_mode(dbt_log: Path) -> str:
+    """`partial` when dbt reused its saved parse, else `full: <dbt's reason>` (from dbt.log)."""
+    text = dbt_log.read_text(errors="replace") if dbt_log.is_file() else ""
+    reasons = re.findall(r"Unable to do partial parsing because ([^\n.]*)", text)
+    if reasons:
+        return "full: " + "; ".join(dict.fromkeys(reasons))
+    return "partial" if "Partial parsing enabled" in text else "full"
 
 
 def md_table(headers: list[str], rows: list[list], align: str | None = None) -> str:
