@@ -30,9 +30,9 @@
 
 
 {#- The relation a scoped test reads: `relation` itself, or its touched entity-days
-    (see above). For a test that compares its model with a second relation on the
-    same key (breakdown_sums_to_overall, row_count_equals): both sides must be
-    scoped alike, or the untouched keys of one would look missing in the other.
+    (see above). A test that compares its model with a second relation on the
+    same key (breakdown_sums_to_overall) scopes both alike, or the untouched keys
+    of one would look missing in the other.
     The subquery has no alias, so that a test may give it one (`as child`); DuckDB,
     the only engine of the incremental path, needs none. -#}
 {% macro incremental_test_scope(relation) -%}

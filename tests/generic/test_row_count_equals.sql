@@ -5,9 +5,6 @@
 
     Arguments (attached at model level):
       compare_model   the model whose row count must be matched, e.g. ref('x')
-
-    With `where: __incremental_scope__` an incremental run counts the touched
-    entity-days only, of both relations (macros/incremental/incremental_test_scope.sql).
 -#}
 {% test row_count_equals(model, compare_model) %}
 
@@ -17,7 +14,7 @@ counts as (
 
     select
         (select count(*) from {{ model }}) as model_rows,
-        (select count(*) from {{ incremental_test_scope(compare_model) }}) as compare_model_rows
+        (select count(*) from {{ compare_model }}) as compare_model_rows
 
 )
 
