@@ -61,7 +61,9 @@ def _run(cmd: list[str], run_dir: Path) -> dict:
     if child["returncode"] != 0:
         raise SystemExit(f"{' '.join(cmd)} failed (exit {child['returncode']}); see {run_dir / 'run.log'}")
     child.pop("samples", None)
-    return {**child, "report": {k: report.get(k) for k in ("run_id", "timings", "incremental", "rows", "status")}}
+    release = report.get("release") or {}
+    return {**child, "report": {**{k: report.get(k) for k in ("run_id", "timings", "incremental", "rows", "status")},
+                                "release_bytes": release.get("release_bytes")}}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
         values = [v for v in values if v is not None]
         return bc.median(values) if values else None
 
+    def last_bytes(kind: str) -> float | None:
+        return measured[-1][kind]["report"]["release_bytes"]
+
     t_inc, t_full = med("incremental", "wall_s"), med("full", "wall_s")
     m_inc, m_full = med("incremental", "maxrss"), med("full", "maxrss")
     plan = measured[-1]["incremental"]["report"]["incremental"]
@@ -149,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
                    f"{a.repeats})", bc.fmt_s(t_inc), bc.fmt_s(t_full), f"{t_inc / t_full:.3f}", "≤ 0.100"],
                   ["Peak RSS (ru_maxrss)", bc.fmt_bytes(m_inc), bc.fmt_bytes(m_full), f"{m_inc / m_full:.3f}",
                    "≤ 0.250"],
+                  ["Release file (last run)", bc.fmt_bytes(last_bytes("incremental")), bc.fmt_bytes(last_bytes("full")),
+                   "", ""],
                   *[[f"… phase `{ph}`", bc.fmt_s(med_phase('incremental', ph)), bc.fmt_s(med_phase('full', ph)),
                      "", ""] for ph in ("plan_seconds", "build_seconds", "validate_seconds",
                                         "compile_queries_seconds", "export_seconds", "release_seconds")],

@@ -116,6 +116,7 @@ def test_incremental_run_is_gated_and_falls_back(truth, tmp_path, monkeypatch):
     assert code == 0 and meta["incremental"]["incremental"] is True
     dbt_gate = meta["gates"]["dbt"]
     assert dbt_gate["passed"] and dbt_gate["pass"] > 50, dbt_gate  # the data tests ran and passed
+    _scoped_tests_read_the_recomputed_keys(ReleaseStore(warehouse), meta["run_id"], raw, tmp_path)
 
     # forced: a full build, and the reason is recorded
     code, meta = _run(raw, warehouse, "--incremental", "--full-build")
@@ -135,3 +136,39 @@ def test_incremental_run_is_gated_and_falls_back(truth, tmp_path, monkeypatch):
     # as_of_date moved back: cannot be incremental
     code, meta = _run(raw, warehouse, "--incremental", "--as-of", (START + _dt.timedelta(days=5)).isoformat())
     assert code == 0 and "moved back" in meta["incremental"]["full_build_reason"]
+
+
+def _scoped_tests_read_the_recomputed_keys(store: ReleaseStore, run_id: str, raw: Path, tmp_path: Path) -> None:
+    """D88: a test with `where: __incremental_scope__` reads the recomputed entity-days in an
+    incremental build, and every row in a full one. On the build the run kept, a duplicated
+    *untouched* breakdown row is seen by the unscoped test only (the scoped run relies on the
+    previous release having passed it); a duplicated *recomputed* row fails the scoped test."""
+    import duckdb
+
+    build = store.build_file(run_id)
+    select = ["--select", "entity_country_breakdown,test_name:unique_key"]
+    scoped = {"raw_data_dir": str(raw), "incremental_scope_dir": str(store.build_root / "scope")}
+
+    def unique_key_test(variables: dict) -> bool:
+        result = run_dbt(["test", *select, "--target-path", str(tmp_path / "target_scoped")],
+                         project_dir=PROJECT_DIR, vars=variables, env={"DUCKDB_PATH": str(build)})
+        assert result.exception is None, result.exception
+        return result.success
+
+    inside = "(entity_type, entity_id, date) in (select entity_type, entity_id, report_date " \
+             "from main.int_incremental_keys_touched)"
+
+    def duplicate_one_row(where: str) -> None:
+        con = duckdb.connect(str(build))
+        try:
+            con.execute(f"insert into main.entity_country_breakdown (select * from main.entity_country_breakdown "
+                        f"where {where} order by all limit 1)")
+        finally:
+            con.close()
+
+    assert unique_key_test(scoped)
+    duplicate_one_row(f"not {inside}")
+    assert unique_key_test(scoped), "the scoped test read an entity-day the run did not recompute"
+    assert not unique_key_test({"raw_data_dir": str(raw)}), "a full build's test must read every row"
+    duplicate_one_row(inside)
+    assert not unique_key_test(scoped), "the scoped test missed a duplicated recomputed row"

@@ -158,7 +158,7 @@ def _run_locked(a: argparse.Namespace, store: Any, run_id: str, project_dir: Pat
     from python_hooks.dbt_runner import node_results, run_dbt
     from python_hooks.incremental import project_fingerprint, snapshot_files
     from python_hooks.project import contract_tables
-    from python_hooks.release import release_age, source_fingerprints
+    from python_hooks.release import ReleaseDelta, release_age, source_fingerprints
 
     out = sys.stdout
     run_dir = target_dir / "runs" / run_id
@@ -289,8 +289,11 @@ def _run_locked(a: argparse.Namespace, store: Any, run_id: str, project_dir: Pat
                 queries = compile_read_queries(project_dir, target_dir, store.current_build, dbt_vars)
             timings["compile_queries_seconds"] = time.monotonic() - t_compile
             t3 = time.monotonic()
+            delta = None
+            if plan is not None:  # copy the release the build started from, replace the touched keys
+                delta = ReleaseDelta(plan.previous_run_id, incremental_models(target_dir))
             release_file = store.export(build_file, run_id, metadata, queries=queries,
-                                        inputs=snapshot_files(raw_dir, tables))
+                                        inputs=snapshot_files(raw_dir, tables), delta=delta)
             timings["export_seconds"] = time.monotonic() - t3
             t4 = time.monotonic()
             store.publish(run_id)
@@ -467,6 +470,13 @@ def scope_size(build_file: Path) -> int | None:
         return None
     finally:
         con.close()
+
+
+def incremental_models(target_dir: Path) -> tuple[str, ...]:
+    """The models the build refreshed by delete+insert (materialized incremental), from its manifest."""
+    manifest = json.loads((target_dir / "manifest.json").read_text(encoding="utf-8"))
+    return tuple(sorted(node["name"] for node in manifest["nodes"].values()
+                        if node["resource_type"] == "model" and node["config"]["materialized"] == "incremental"))
 
 
 def _keep_run_results(target_dir: Path, run_dir: Path) -> None:

@@ -50,6 +50,7 @@ __all__ = [
     "PUBLISHED_TABLES",
     "METADATA_TABLE",
     "QUERIES_TABLE",
+    "ReleaseDelta",
     "ReleaseStore",
     "RunInProgress",
     "new_run_id",
@@ -237,7 +238,7 @@ class ReleaseStore:
 
     def export(self, build_file: Path, run_id: str, metadata: dict[str, Any],
                run_report: dict[str, Any] | None = None, queries: dict[str, str] | None = None,
-               inputs: dict[str, Path] | None = None) -> Path:
+               inputs: dict[str, Path] | None = None, delta: ReleaseDelta | None = None) -> Path:
         """Copy the published tables of ``build_file`` into a new, complete release directory.
 
         ``queries`` (name -> compiled SQL of ``analyses/``) are stored in the
@@ -245,6 +246,12 @@ class ReleaseStore:
 
         ``inputs`` (table -> source file) are copied into ``inputs/``: the snapshot
         that the next ``precompute run --incremental`` compares the sources with.
+
+        ``delta`` (an incremental run): the new release starts as a file copy of
+        the release the build started from, and only the touched entity-days of
+        the keyed tables are replaced (``ReleaseDelta``); every other published
+        table is replaced whole. Either way each table must then hold as many
+        rows as the build's.
 
         The file is written under a temporary name, checkpointed and closed (no
         WAL), fsynced, made read-only, and only then renamed to its final
@@ -254,24 +261,28 @@ class ReleaseStore:
         shutil.rmtree(tmp_dir, ignore_errors=True)
         tmp_dir.mkdir(parents=True)
         tmp_file = tmp_dir / self.path.name
+        if delta is not None:
+            shutil.copyfile(self.release_file(delta.base_run_id), tmp_file)
+            os.chmod(tmp_file, stat.S_IRUSR | stat.S_IWUSR | stat.S_IRGRP | stat.S_IROTH)
         con = duckdb.connect(str(tmp_file))
         try:
             con.execute("attach ? as build (read_only)", [str(build_file)])
-            present = {name for (name,) in con.execute(
-                "select table_name from duckdb_tables() where database_name = 'build' "
-                "and schema_name = 'main'").fetchall()}
+            present = _tables(con, "build")
             missing = [t for t in REQUIRED_TABLES if t not in present]
             if missing:
                 raise RuntimeError(f"the build {build_file} has no table {', '.join(missing)}")
-            copied = []
-            for table, order_by in PUBLISHED_TABLES.items():
-                if table not in present:
-                    continue
-                order = f" order by {order_by}" if order_by else ""
-                con.execute(f'create table main."{table}" as select * from build.main."{table}"{order}')
-                copied.append(table)
-            metadata = {**metadata, "tables": {
-                t: con.execute(f'select count(*) from main."{t}"').fetchone()[0] for t in copied}}
+            copied = [t for t in PUBLISHED_TABLES if t in present]
+            if delta is None:
+                for table in copied:
+                    order = f" order by {PUBLISHED_TABLES[table]}" if PUBLISHED_TABLES[table] else ""
+                    con.execute(f'create table main."{table}" as select * from build.main."{table}"{order}')
+            else:
+                delta.apply(con, copied)
+            counts = {t: con.execute(f'select count(*) from main."{t}"').fetchone()[0] for t in copied}
+            built = {t: con.execute(f'select count(*) from build.main."{t}"').fetchone()[0] for t in copied}
+            if counts != built:  # a lost or doubled row would end here, never in a release
+                raise RuntimeError(f"the release's row counts {counts} differ from the build's {built}")
+            metadata = {**metadata, "tables": counts}
             con.execute(f"""
                 create table main.{METADATA_TABLE} (
                     run_id varchar not null,
@@ -355,6 +366,58 @@ class ReleaseStore:
                 shutil.rmtree(self.release_dir(run_id), ignore_errors=True)
                 removed.append(run_id)
         return removed
+
+
+def _tables(con: duckdb.DuckDBPyConnection, database: str | None = None) -> set[str]:
+    """The tables of schema main of an attached database (default: the connection's own file)."""
+    return {name for (name,) in con.execute(
+        "select table_name from duckdb_tables() where database_name = coalesce(?, current_database()) "
+        "and schema_name = 'main'", [database]).fetchall()}
+
+
+def _column_types(con: duckdb.DuckDBPyConnection, database: str | None, table: str) -> list[tuple[str, str]]:
+    return con.execute(
+        "select column_name, data_type from duckdb_columns() where database_name = coalesce(?, current_database()) "
+        "and schema_name = 'main' and table_name = ? order by column_index", [database, table]).fetchall()
+
+
+@dataclass(frozen=True)
+class ReleaseDelta:
+    """How an incremental run makes its release: a copy of the release it started from,
+    with the touched entity-days of the keyed tables replaced (docs/decisions.md D86).
+
+    ``keyed_tables`` are the tables the build refreshed by delete+insert of the keys in
+    its table ``scope_table`` (entity_type, entity_id, report_date); outside those keys
+    the build's rows *are* the base release's (the build started as its copy), so the
+    same delete+insert applied to a copy of the base gives the build's table. Every
+    other published table was rebuilt whole and is replaced whole.
+    """
+
+    base_run_id: str
+    keyed_tables: tuple[str, ...]
+    scope_table: str = "int_incremental_keys_touched"
+
+    def apply(self, con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
+        """Turn the base release (the connection's own file) into the build's (attached as ``build``)."""
+        base = _tables(con)
+        if self.scope_table not in _tables(con, "build"):
+            raise RuntimeError(f"the build has no {self.scope_table}: it was not an incremental build")
+        for table in (METADATA_TABLE, QUERIES_TABLE, *(base - set(tables))):
+            con.execute(f'drop table if exists main."{table}"')
+        for table in tables:
+            if table not in self.keyed_tables:
+                con.execute(f'create or replace table main."{table}" as select * from build.main."{table}"')
+                continue
+            if table not in base:
+                raise RuntimeError(f"the base release {self.base_run_id} has no table {table}")
+            if _column_types(con, None, table) != _column_types(con, "build", table):
+                raise RuntimeError(f"{table}: the columns of the build differ from the base release's")
+            touched = (f"exists (select 1 from build.main.{self.scope_table} as touched_keys "
+                       f"where touched_keys.entity_type = {{t}}.entity_type "
+                       f"and touched_keys.entity_id = {{t}}.entity_id and touched_keys.report_date = {{t}}.date)")
+            con.execute(f'delete from main."{table}" where ' + touched.format(t=f'main."{table}"'))
+            con.execute(f'insert into main."{table}" by name select * from build.main."{table}" as built '
+                        "where " + touched.format(t="built"))
 
 
 def release_age(metadata: dict[str, Any], now: _dt.datetime | None = None) -> _dt.timedelta | None:
