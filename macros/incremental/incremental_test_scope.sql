@@ -10,22 +10,15 @@
         run (the marts and range parts): outside the touched keys its rows are the
         previous release's, which passed the same test.
     Otherwise (every full build, every engine, any other relation) the test reads
-    the whole relation, exactly as without the placeholder. Any other `where` is
-    applied as dbt applies it. -#}
+    the whole relation, exactly as without the placeholder. Any other `where`, or
+    none, goes to dbt's own implementation (`default__get_where_subquery`, or an
+    adapter's). -#}
 
 {% macro get_where_subquery(relation) -%}
-    {%- set where = config.get('where', '') -%}
-    {%- if where == '__incremental_scope__' -%}
+    {%- if config.get('where', '') == '__incremental_scope__' -%}
         {%- do return(incremental_test_scope(relation)) -%}
     {%- endif -%}
-    {%- if where -%}
-        {%- set filtered -%}
-            (select * from {{ relation }} where {{ where }}) dbt_subquery
-        {%- endset -%}
-        {%- do return(filtered) -%}
-    {%- else -%}
-        {%- do return(relation) -%}
-    {%- endif -%}
+    {%- do return(adapter.dispatch('get_where_subquery', 'dbt')(relation)) -%}
 {%- endmacro %}
 
 
