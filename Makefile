@@ -63,10 +63,6 @@ dbt-build: install
 lint: install
 	@mkdir -p $(dir $(TEST_DUCKDB_PATH))
 	DUCKDB_PATH=$(TEST_DUCKDB_PATH) $(BIN)/sqlfluff lint models analyses tests --processes 2
-	# the incremental refresh's scope models and filters, as an incremental run renders them
-	DUCKDB_PATH=$(TEST_DUCKDB_PATH) $(BIN)/sqlfluff lint --config conf/sqlfluff-incremental.cfg \
-		models/intermediate/incremental models/intermediate/cohorts/int_cohort_pairs_matched.sql \
-		models/intermediate/assembly models/marts --processes 2
 	$(BIN)/sqlfluff lint python_hooks/on_demand_sql --templater jinja
 
 dbt-test: install
@@ -100,7 +96,7 @@ spark-build: install-spark
 	$(BIN)/dbt build --target spark --target-path target/spark
 
 # The sample on Spark, compared with a DuckDB build of the same sample cell for cell
-# (python_hooks/compare_marts.py): lists and counts exactly, money to the cent,
+# (devtools/compare_marts.py): lists and counts exactly, money to the cent,
 # rates and ratios to 1e-4. Both builds start from nothing.
 test-spark: install-spark
 	rm -rf $(SPARK_WAREHOUSE_DIR) $(SPARK_PARITY_DIR)
@@ -108,7 +104,7 @@ test-spark: install-spark
 	DUCKDB_PATH=$(SPARK_PARITY_DIR)/duckdb.duckdb $(BIN)/dbt build --resource-type model --resource-type seed \
 		--target-path target/spark_parity_duckdb --quiet
 	$(BIN)/dbt build --target spark --target-path target/spark
-	$(BIN)/python -m python_hooks.compare_marts --reference $(SPARK_PARITY_DIR)/duckdb.duckdb \
+	$(BIN)/python -m devtools.compare_marts --reference $(SPARK_PARITY_DIR)/duckdb.duckdb \
 		--candidate $(SPARK_WAREHOUSE_DIR)/$(SPARK_SCHEMA).db --report $(SPARK_PARITY_DIR)/compare_marts.json
 
 # Spark local against DuckDB on the sample and a scaled-up set; see benchmarks/README.md.

@@ -209,13 +209,13 @@ def machine_info(venv_bin: Path) -> dict:
 
 
 def generator_args(scale: str, seed: int, overrides: dict | None = None) -> dict:
-    from python_hooks import generate as gen
+    from devtools import generate as gen
 
     src = Path(gen.__file__).read_bytes()
     preset = dict(gen.SCALES[scale])
     preset["targets"] = list(preset["targets"])
     args = {
-        "function": "python_hooks.generate.generate",
+        "function": "devtools.generate.generate",
         "seed": seed,
         "scale": scale,
         "preset": preset,
@@ -231,7 +231,7 @@ def ensure_dataset(cache_dir: Path, scale: str, seed: int, force: bool, override
     """Generate the six Parquet files into cache_dir unless a matching marker is present.
 
     `overrides` (ads, days, users_per_day) change the scale preset."""
-    from python_hooks import generate as gen
+    from devtools import generate as gen
 
     args = generator_args(scale, seed, overrides)
     marker = cache_dir / MARKER
@@ -255,7 +255,7 @@ def ensure_dataset(cache_dir: Path, scale: str, seed: int, force: bool, override
     # in a child process: a benchmark's own peak RSS must stay small, because Linux carries
     # it into every child it starts (ru_maxrss survives the exec), which would inflate the
     # peaks measured for the builds and probes
-    code = ("import datetime, json, sys; from python_hooks import generate as gen; "
+    code = ("import datetime, json, sys; from devtools import generate as gen; "
             "a = json.loads(sys.argv[1]); "
             "print(chr(10) + json.dumps(gen.generate(a['dir'], seed=a['seed'], scale=a['scale'], "
             "start_date=datetime.date.fromisoformat(a['start_date']), **a['overrides'])))")

@@ -8,10 +8,10 @@ Run from anywhere with the project's virtualenv::
 
 What it does, in order:
 
-1. Data set. ``python_hooks.generate.generate(cache_dir, seed, scale)`` writes the six
+1. Data set. ``devtools.generate.generate(cache_dir, seed, scale)`` writes the six
    source Parquet files into the cache dir (default ``benchmarks/.cache/<scale>_seed<seed>/``,
    git-ignored). A marker ``generator.json`` records the generator arguments, the scale
-   preset, a hash of ``python_hooks/generate.py`` and the row counts; the files are reused
+   preset, a hash of ``devtools/generate.py`` and the row counts; the files are reused
    while all of these still match, and regenerated otherwise.
 2. Baseline (``--repeats``, default 3). In a fresh Python process each time, DuckDB
    (default settings: one worker thread per core) a) scans every row of the six files once
@@ -66,7 +66,7 @@ def scan_worker(data_dir: str, db_path: str) -> None:
     """Hidden mode (--_scan-worker): time a full scan and a load of the six files; print JSON."""
     import duckdb
 
-    from python_hooks.generate import TABLES
+    from devtools.generate import TABLES
 
     out = {"scan": {}, "load": {}}
     con = quiet_connect()

@@ -115,7 +115,7 @@ def run_one(engine: str, raw_dir: Path, work: Path, i: int, bin_dir: Path) -> di
 
 
 def parity(work: Path) -> dict:
-    from python_hooks import compare_marts
+    from devtools import compare_marts
 
     results = compare_marts.compare(work / "duckdb.duckdb", work / "spark_warehouse" / f"{SPARK_SCHEMA}.db")
     return {

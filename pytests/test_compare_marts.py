@@ -1,4 +1,4 @@
-"""Tests of python_hooks.compare_marts, the cell-by-cell check of `make test-spark`.
+"""Tests of devtools.compare_marts, the cell-by-cell check of `make test-spark`.
 
 The reference is the dbt build of the tiny data set (conftest.tiny_build). The
 candidate is its two marts written as Parquet directories, `<dir>/<table>/*.parquet`,
@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from python_hooks import compare_marts
+from devtools import compare_marts
 from python_hooks.report import MART_TABLES
 
 DAILY = "entity_daily_metrics"

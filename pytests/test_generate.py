@@ -1,4 +1,4 @@
-"""Tests of the deterministic sample-data generator (python_hooks/generate.py)."""
+"""Tests of the deterministic sample-data generator (devtools/generate.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from python_hooks import generate as gen
+from devtools import generate as gen
 from python_hooks.project import SAMPLE_DIR, source_tables
 
 TABLES = gen.TABLES

@@ -33,15 +33,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import SAMPLE_DIR, free_port, precompute_command, precompute_env
+from conftest import SAMPLE_DIR, precompute_command, precompute_env
 from python_hooks.project import PROJECT_DIR
+from python_hooks import release
 
 READER = Path(__file__).resolve().with_name("release_reader.py")
 PROGRESS_OK = re.compile(r"^\[\s*\d+/\d+\] (OK|PASS)\s")
-
-
-
-
 
 
 def precompute(work: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
@@ -222,10 +219,22 @@ def test_rollback_publishes_the_previous_release_and_reports_stay_with_their_run
     assert (releases_dir / ".build" / "current").resolve() == releases_dir / ".build" / ids[2]
     kept_report = json.loads((releases_dir / ids[2] / "run_report.json").read_text())
     assert kept_report["run_id"] == ids[2]
+    assert all(releases_dir.joinpath(r, warehouse.name).stat().st_mode & 0o222 == 0 for r in ids[1:])  # read-only
     meta = json.loads((releases_dir / ids[2] / "release.json").read_text())
+    assert meta["tables"]["entity_daily_metrics"] > 0 and meta["tables"]["entity_country_breakdown"] > 0
     assert set(meta["source_fingerprints"]) >= {"ad_performance_daily", "mixpanel_event"}
     assert meta["source_fingerprints"]["ad_performance_daily"]["sha256"] == hashlib.sha256(
         (raw / "ad_performance_daily.parquet").read_bytes()).hexdigest()
+
+    # the read side finds the release and what it holds through python_hooks.release alone
+    published = release.published_file(warehouse)
+    assert published.file == releases_dir / ids[2] / warehouse.name and published.key == str(published.file)
+    con = duckdb.connect(str(published.file), read_only=True)
+    try:
+        assert release.release_info(con)["run_id"] == ids[2] and release.release_metadata(con) == meta
+        assert "api_entity_names" in release.release_queries(con)
+    finally:
+        con.close()
 
     listing = precompute(work, "releases", "--warehouse", str(warehouse))
     assert listing.returncode == 0
@@ -275,6 +284,19 @@ def test_status_and_rollback_with_nothing_published(tmp_path):
     assert status.returncode == 1 and "no release published" in status.stdout
     back = precompute(tmp_path, "rollback", "--warehouse", str(warehouse), timeout=60)
     assert back.returncode == 1 and "no release older than" in back.stderr
+
+    # the read side: nothing published, then a plain DuckDB file that is not a release
+    with pytest.raises(release.ReleaseNotReadable, match="nothing is published at"):
+        release.published_file(warehouse)
+    duckdb.connect(str(warehouse)).close()
+    plain = release.published_file(warehouse)
+    assert plain.file == warehouse and plain.key.startswith(f"{warehouse}@")
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        with pytest.raises(release.ReleaseNotReadable, match="has no precompute_queries table"):
+            release.release_queries(con)
+    finally:
+        con.close()
 
 
 def test_full_disk_fails_with_the_database_message_and_publishes_nothing(tmp_path):
@@ -338,57 +360,3 @@ def test_a_second_run_exits_4_while_another_holds_the_lock(tmp_path):
     assert f"another precompute process holds {warehouse}.releases/.lock (pid {os.getpid()})" in proc.stderr
     assert "dbt build" not in proc.stdout
     assert back.returncode == 1  # no such release: refused before it even asks for the lock
-
-
-def _delta_files(tmp_path: Path) -> tuple[Path, Path]:
-    """A tiny base release and an incremental build of it: day 2 of ad a2 recomputed, ad a3 gone."""
-    base, build = tmp_path / "base.duckdb", tmp_path / "build.duckdb"
-    keyed = "(entity_type varchar, entity_id varchar, date date, spend integer)"
-    con = duckdb.connect(str(base))
-    for table in ("entity_daily_metrics", "entity_country_breakdown"):
-        con.execute(f"create table {table} {keyed}")
-        con.execute(f"insert into {table} values ('ad', 'a1', '2025-01-01', 1), ('ad', 'a2', '2025-01-01', 2), "
-                    "('ad', 'a2', '2025-01-02', 3), ('ad', 'a3', '2025-01-01', 4)")
-    con.execute("create table entity_names as select 'ad' as entity_type, 'a1' as entity_id")
-    con.close()
-    shutil.copyfile(base, build)  # an incremental build starts as a copy of the release
-    con = duckdb.connect(str(build))
-    con.execute("create table int_incremental_keys_touched as select * from (values "
-                "('ad', 'a2', date '2025-01-02'), ('ad', 'a3', date '2025-01-01')) "
-                "as t(entity_type, entity_id, report_date)")
-    for table in ("entity_daily_metrics", "entity_country_breakdown"):
-        con.execute(f"delete from {table} where entity_id = 'a3' or (entity_id = 'a2' and date = '2025-01-02')")
-        con.execute(f"insert into {table} values ('ad', 'a2', '2025-01-02', 30)")
-    con.execute("create or replace table entity_names as select 'ad' as entity_type, 'a2' as entity_id")
-    con.close()
-    return base, build
-
-
-def test_an_incremental_release_is_the_previous_release_with_the_touched_keys_replaced(tmp_path):
-    """D86: copy of the base release + delete+insert of the touched keys = the build's tables."""
-    from python_hooks.release import ReleaseDelta, ReleaseStore
-
-    base, build = _delta_files(tmp_path)
-    store = ReleaseStore(tmp_path / "published" / "dash.duckdb")
-    meta = {"released_at": "2026-01-01T00:00:00+00:00"}
-    first = store.export(base, "20260101T000000Z-0001", meta)
-    keyed = ("entity_country_breakdown", "entity_daily_metrics")
-    second = store.export(build, "20260102T000000Z-0002", meta, delta=ReleaseDelta("20260101T000000Z-0001", keyed))
-    con = duckdb.connect()
-    con.execute("attach ? as release (read_only)", [str(second)])
-    con.execute("attach ? as build (read_only)", [str(build)])
-    for table in (*keyed, "entity_names"):
-        diff = con.execute(f"(select * from release.{table} except all select * from build.{table}) union all "
-                           f"(select * from build.{table} except all select * from release.{table})").fetchall()
-        assert diff == [], (table, diff)
-    assert store.metadata("20260102T000000Z-0002")["tables"]["entity_daily_metrics"] == 3
-    assert first.stat().st_mode & 0o222 == 0 and second.stat().st_mode & 0o222 == 0  # both read-only
-
-    # a build row outside the touched keys cannot come from the base: the counts differ, nothing is released
-    con.close()
-    con = duckdb.connect(str(build))
-    con.execute("insert into entity_daily_metrics values ('ad', 'a9', '2025-01-01', 9)")
-    con.close()
-    with pytest.raises(RuntimeError, match="row counts"):
-        store.export(build, "20260103T000000Z-0003", meta, delta=ReleaseDelta("20260101T000000Z-0001", keyed))
-    assert "20260103T000000Z-0003" not in store.run_ids()

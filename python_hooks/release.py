@@ -7,8 +7,9 @@ Layout, for the published path ``PATH`` = ``<dir>/<name>.duckdb``::
         <run id>/<name>.duckdb           a release: the tables a dashboard reads (read-only file)
         <run id>/release.json            its metadata: run id, window, fingerprints, gate results
         <run id>/run_report.json         the run report of the run that built it
-        <run id>/inputs/<table>.parquet  the source files it was built from (for --incremental)
         .build/<run id>/<name>.duckdb    the private build of the latest run (every dbt model)
+        .build/current -> <run id>       the running build, by a path that is the same in every run
+        .build/current/source/           what ``precompute run --source`` imported for the build
         .lock                            held by the run (or rollback) that may publish
 
 Why a symlink to a file per release (docs/decisions.md, "Publishing"):
@@ -26,7 +27,12 @@ Why a symlink to a file per release (docs/decisions.md, "Publishing"):
 * A run that fails a gate, fails a model, or is killed never reaches the rename:
   the previous release stays published, byte for byte.
 
-Only this module knows the layout; everything else asks it.
+Inside a release file, next to the published tables: ``precompute_release`` (one
+row: the run id, the window and the metadata as JSON) and ``precompute_queries``
+(the read API's compiled SQL, name -> sql).
+
+Only this module knows the layout; everything else asks it. The functions at
+the end (*Reading a published release*) are the read side's.
 """
 
 from __future__ import annotations
@@ -50,10 +56,15 @@ __all__ = [
     "PUBLISHED_TABLES",
     "METADATA_TABLE",
     "QUERIES_TABLE",
-    "ReleaseDelta",
     "ReleaseStore",
     "RunInProgress",
     "new_run_id",
+    "PublishedFile",
+    "ReleaseNotReadable",
+    "published_file",
+    "release_info",
+    "release_metadata",
+    "release_queries",
 ]
 
 # What a dashboard reads (and nothing else: the intermediates stay in the build).
@@ -62,7 +73,7 @@ PUBLISHED_TABLES: dict[str, str | None] = {
     "entity_daily_metrics": None,  # the marts are stored sorted by their model
     "entity_country_breakdown": None,
     "entity_names": None,
-    # what the read API sums for range totals (contract §8; models/marts/range_parts/)
+    # what the read API sums for range totals (docs/metrics.md §8; models/marts/range_parts/)
     "entity_daily_range_parts": None,
     "entity_country_range_parts": None,
     "int_source_rows_rejected": None,
@@ -78,8 +89,8 @@ METADATA_TABLE = "precompute_release"
 # server runs exactly the queries compiled with the release it reads.
 QUERIES_TABLE = "precompute_queries"
 RELEASE_META = "release.json"
-INPUTS_DIR = "inputs"  # the source files a release was built from (python_hooks.incremental)
-CURRENT_BUILD = "current"  # .build/current: the running build, by a path that does not change (D74)
+CURRENT_BUILD = "current"  # .build/current: the running build, by a path that does not change
+SOURCE_DIR = "source"  # .build/current/source: the sources `precompute run --source` imported
 RUN_REPORT = "run_report.json"
 DEFAULT_KEEP = 3
 
@@ -147,8 +158,15 @@ class ReleaseStore:
         ``.build/current/<name>``, ``current`` a symlink to the run's build directory.
 
         dbt is given this path (DUCKDB_PATH), so that its profile is the same from one
-        run to the next and dbt can reuse its saved parse (docs/decisions.md D74)."""
+        run to the next and dbt can reuse its saved parse."""
         return self.build_root / CURRENT_BUILD / self.path.name
+
+    @property
+    def current_source_dir(self) -> Path:
+        """Where ``precompute run --source`` imports the sources of the running build:
+        under ``.build/current/``, so that the var ``raw_data_dir`` is the same in every
+        run (and dbt can reuse its saved parse)."""
+        return self.build_root / CURRENT_BUILD / SOURCE_DIR
 
     # ------------------------------------------------------------------ reading
 
@@ -174,6 +192,10 @@ class ReleaseStore:
 
     def metadata(self, run_id: str) -> dict[str, Any]:
         return json.loads((self.release_dir(run_id) / RELEASE_META).read_text(encoding="utf-8"))
+
+    def link_target(self) -> str:
+        """What the published symlink holds (relative to its directory), as ``precompute status`` shows it."""
+        return os.readlink(self.path)
 
     def previous_run_id(self, before: str | None = None) -> str | None:
         """The newest release older than ``before`` (default: the published one)."""
@@ -237,21 +259,12 @@ class ReleaseStore:
     # ------------------------------------------------------------------ export
 
     def export(self, build_file: Path, run_id: str, metadata: dict[str, Any],
-               run_report: dict[str, Any] | None = None, queries: dict[str, str] | None = None,
-               inputs: dict[str, Path] | None = None, delta: ReleaseDelta | None = None) -> Path:
+               run_report: dict[str, Any] | None = None, queries: dict[str, str] | None = None) -> Path:
         """Copy the published tables of ``build_file`` into a new, complete release directory.
 
         ``queries`` (name -> compiled SQL of ``analyses/``) are stored in the
         table ``precompute_queries`` for the read API (``python_hooks.serve``).
-
-        ``inputs`` (table -> source file) are copied into ``inputs/``: the snapshot
-        that the next ``precompute run --incremental`` compares the sources with.
-
-        ``delta`` (an incremental run): the new release starts as a file copy of
-        the release the build started from, and only the touched entity-days of
-        the keyed tables are replaced (``ReleaseDelta``); every other published
-        table is replaced whole. Either way each table must then hold as many
-        rows as the build's.
+        The release's metadata gets the row count of each table (``tables``).
 
         The file is written under a temporary name, checkpointed and closed (no
         WAL), fsynced, made read-only, and only then renamed to its final
@@ -261,9 +274,6 @@ class ReleaseStore:
         shutil.rmtree(tmp_dir, ignore_errors=True)
         tmp_dir.mkdir(parents=True)
         tmp_file = tmp_dir / self.path.name
-        if delta is not None:
-            shutil.copyfile(self.release_file(delta.base_run_id), tmp_file)
-            os.chmod(tmp_file, stat.S_IRUSR | stat.S_IWUSR | stat.S_IRGRP | stat.S_IROTH)
         con = duckdb.connect(str(tmp_file))
         try:
             con.execute("attach ? as build (read_only)", [str(build_file)])
@@ -272,16 +282,10 @@ class ReleaseStore:
             if missing:
                 raise RuntimeError(f"the build {build_file} has no table {', '.join(missing)}")
             copied = [t for t in PUBLISHED_TABLES if t in present]
-            if delta is None:
-                for table in copied:
-                    order = f" order by {PUBLISHED_TABLES[table]}" if PUBLISHED_TABLES[table] else ""
-                    con.execute(f'create table main."{table}" as select * from build.main."{table}"{order}')
-            else:
-                delta.apply(con, copied)
+            for table in copied:
+                order = f" order by {PUBLISHED_TABLES[table]}" if PUBLISHED_TABLES[table] else ""
+                con.execute(f'create table main."{table}" as select * from build.main."{table}"{order}')
             counts = {t: con.execute(f'select count(*) from main."{t}"').fetchone()[0] for t in copied}
-            built = {t: con.execute(f'select count(*) from build.main."{t}"').fetchone()[0] for t in copied}
-            if counts != built:  # a lost or doubled row would end here, never in a release
-                raise RuntimeError(f"the release's row counts {counts} differ from the build's {built}")
             metadata = {**metadata, "tables": counts}
             con.execute(f"""
                 create table main.{METADATA_TABLE} (
@@ -314,12 +318,6 @@ class ReleaseStore:
         if run_report is not None:
             (tmp_dir / RUN_REPORT).write_text(json.dumps(run_report, indent=2, default=str) + "\n",
                                               encoding="utf-8")
-        if inputs:
-            (tmp_dir / INPUTS_DIR).mkdir()
-            for table, source in sorted(inputs.items()):
-                shutil.copyfile(source, tmp_dir / INPUTS_DIR / f"{table}.parquet")
-                _fsync_file(tmp_dir / INPUTS_DIR / f"{table}.parquet")
-            _fsync_dir(tmp_dir / INPUTS_DIR)
         for f in tmp_dir.iterdir():
             if f.is_file():
                 _fsync_file(f)
@@ -375,51 +373,6 @@ def _tables(con: duckdb.DuckDBPyConnection, database: str | None = None) -> set[
         "and schema_name = 'main'", [database]).fetchall()}
 
 
-def _column_types(con: duckdb.DuckDBPyConnection, database: str | None, table: str) -> list[tuple[str, str]]:
-    return con.execute(
-        "select column_name, data_type from duckdb_columns() where database_name = coalesce(?, current_database()) "
-        "and schema_name = 'main' and table_name = ? order by column_index", [database, table]).fetchall()
-
-
-@dataclass(frozen=True)
-class ReleaseDelta:
-    """How an incremental run makes its release: a copy of the release it started from,
-    with the touched entity-days of the keyed tables replaced (docs/decisions.md D86).
-
-    ``keyed_tables`` are the tables the build refreshed by delete+insert of the keys in
-    its table ``scope_table`` (entity_type, entity_id, report_date); outside those keys
-    the build's rows *are* the base release's (the build started as its copy), so the
-    same delete+insert applied to a copy of the base gives the build's table. Every
-    other published table was rebuilt whole and is replaced whole.
-    """
-
-    base_run_id: str
-    keyed_tables: tuple[str, ...]
-    scope_table: str = "int_incremental_keys_touched"
-
-    def apply(self, con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
-        """Turn the base release (the connection's own file) into the build's (attached as ``build``)."""
-        base = _tables(con)
-        if self.scope_table not in _tables(con, "build"):
-            raise RuntimeError(f"the build has no {self.scope_table}: it was not an incremental build")
-        for table in (METADATA_TABLE, QUERIES_TABLE, *(base - set(tables))):
-            con.execute(f'drop table if exists main."{table}"')
-        for table in tables:
-            if table not in self.keyed_tables:
-                con.execute(f'create or replace table main."{table}" as select * from build.main."{table}"')
-                continue
-            if table not in base:
-                raise RuntimeError(f"the base release {self.base_run_id} has no table {table}")
-            if _column_types(con, None, table) != _column_types(con, "build", table):
-                raise RuntimeError(f"{table}: the columns of the build differ from the base release's")
-            touched = (f"exists (select 1 from build.main.{self.scope_table} as touched_keys "
-                       f"where touched_keys.entity_type = {{t}}.entity_type "
-                       f"and touched_keys.entity_id = {{t}}.entity_id and touched_keys.report_date = {{t}}.date)")
-            con.execute(f'delete from main."{table}" where ' + touched.format(t=f'main."{table}"'))
-            con.execute(f'insert into main."{table}" by name select * from build.main."{table}" as built '
-                        "where " + touched.format(t="built"))
-
-
 def release_age(metadata: dict[str, Any], now: _dt.datetime | None = None) -> _dt.timedelta | None:
     """How long ago a release's data was computed (``computed_at``, UTC)."""
     value = metadata.get("computed_at")
@@ -472,3 +425,77 @@ def source_fingerprints(raw_dir: Path, tables: list[str]) -> dict[str, dict[str,
     finally:
         con.close()
     return out
+
+
+# Reading a published release
+#
+# The read side (``python_hooks.serve``, ``precompute validate``, benchmarks) asks
+# these functions where the published file is and what a release file holds, so
+# that the layout above stays known here alone. They take an open connection where
+# the caller keeps one (read-only, with its own settings).
+
+
+class ReleaseNotReadable(RuntimeError):
+    """Nothing is published at a path, or the file published there is not a release; the
+    message says which, and what to do."""
+
+
+@dataclass(frozen=True)
+class PublishedFile:
+    """What a published path resolves to at one moment."""
+
+    file: Path  # the file to open read-only: a release file, or a plain DuckDB file
+    key: str  # the same as long as the same file is published; changes when a run publishes
+
+
+def published_file(path: Path) -> PublishedFile:
+    """The file a published path points to now (one ``readlink``).
+
+    A release (the path is a symlink): the release file, keyed by its own path. A
+    plain DuckDB file at the path (not a release): the path, keyed by its inode and
+    modification time. Raises :class:`ReleaseNotReadable` when there is neither.
+    """
+    path = Path(path)
+    try:
+        if path.is_symlink():
+            file = Path(os.path.normpath(os.path.join(path.parent, os.readlink(path))))
+            return PublishedFile(file, str(file))
+        if path.is_file():
+            status = path.stat()
+            return PublishedFile(path, f"{path}@{status.st_ino}:{status.st_mtime_ns}")
+    except OSError as exc:
+        raise ReleaseNotReadable(f"cannot read the published path {path}: {exc}") from None
+    raise ReleaseNotReadable(f"nothing is published at {path}; run `precompute run`")
+
+
+def _require_release_tables(con: duckdb.DuckDBPyConnection) -> None:
+    present = _tables(con)
+    if QUERIES_TABLE not in present or METADATA_TABLE not in present:
+        raise ReleaseNotReadable(f"has no {QUERIES_TABLE} table (published before the read API); "
+                                 "publish a new release with `precompute run`")
+
+
+def release_queries(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The read API's SQL stored in the release open on ``con``: name -> compiled SQL, by name."""
+    _require_release_tables(con)
+    return dict(con.execute(f"select name, sql from main.{QUERIES_TABLE} order by name").fetchall())
+
+
+def release_info(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """The release open on ``con``: run_id, computed_at, released_at, start_date, as_of_date, trial_days."""
+    _require_release_tables(con)
+    cursor = con.execute(f"select run_id, computed_at, released_at, start_date, as_of_date, trial_days "
+                         f"from main.{METADATA_TABLE}")
+    row = cursor.fetchone()
+    if row is None:
+        raise ReleaseNotReadable(f"has no {METADATA_TABLE} row")
+    return dict(zip([column[0] for column in cursor.description], row))
+
+
+def release_metadata(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """The full metadata of the release open on ``con`` (as in its ``release.json``)."""
+    _require_release_tables(con)
+    row = con.execute(f"select metadata_json from main.{METADATA_TABLE}").fetchone()
+    if row is None:
+        raise ReleaseNotReadable(f"has no {METADATA_TABLE} row")
+    return json.loads(row[0])

@@ -6,8 +6,8 @@ with the same types, and the same rows (``EXCEPT ALL`` both ways, so duplicates
 count). ``computed_at`` is the run's start time and differs by design: it is
 left out of the row comparison.
 
-    .venv/bin/python scripts/compare_builds.py --base main --raw-dir data/sample
-    .venv/bin/python scripts/compare_builds.py --base /tmp/other_checkout --raw-dir /data/year \
+    .venv/bin/python -m devtools.compare_builds --base main --raw-dir data/sample
+    .venv/bin/python -m devtools.compare_builds --base /tmp/other_checkout --raw-dir /data/year \
         --work /tmp/compare --vars '{as_of_date: 2025-12-31}'
 
 ``--base`` is a git revision (exported with ``git archive`` into the work folder)

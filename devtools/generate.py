@@ -1,8 +1,8 @@
-"""Deterministic sample-data generator for the six source tables (metric-contract §1).
+"""Deterministic sample-data generator for the six source tables (docs/metrics.md §1).
 
 Usage::
 
-    python -m python_hooks.generate OUT_DIR [--seed N] [--scale small|year]
+    python -m devtools.generate OUT_DIR [--seed N] [--scale small|year]
         [--ads N] [--days N] [--users-per-day N] [--start-date YYYY-MM-DD]
 
 Writes ``ad_performance_daily``, ``ad_performance_daily_country``,
@@ -833,7 +833,7 @@ def generate(out_dir, seed=42, scale="small", ads=None, days=None, users_per_day
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m python_hooks.generate", description=__doc__.split("\n\n")[0],
+    p = argparse.ArgumentParser(prog="python -m devtools.generate", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=edge_cases_help())
     p.add_argument("out_dir")
     p.add_argument("--seed", type=int, default=42)

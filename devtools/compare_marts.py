@@ -1,8 +1,8 @@
-"""Compare the two marts of two builds, cell by cell (issue 12: Spark against DuckDB).
+"""Compare the two marts of two builds, cell by cell (Spark against DuckDB, `make test-spark`).
 
 Usage::
 
-    python -m python_hooks.compare_marts --reference REF.duckdb --candidate CAND [--report FILE]
+    python -m devtools.compare_marts --reference REF.duckdb --candidate CAND [--report FILE]
 
 ``REF.duckdb`` is a DuckDB build of the project (``dbt build``); ``CAND`` is another
 DuckDB file, or a directory holding one Parquet directory per table
@@ -31,7 +31,6 @@ when any differs, 2 when a table or file is missing.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from dataclasses import dataclass, field
@@ -65,7 +64,7 @@ def rule_of(column: str) -> str:
         return "cent"
     if column in RATIO_COLUMNS:
         return "basis point"
-    raise SetupError(f"column {column!r} has no comparison rule (python_hooks/compare_marts.py)")
+    raise SetupError(f"column {column!r} has no comparison rule (devtools/compare_marts.py)")
 
 
 @dataclass
@@ -237,7 +236,7 @@ def print_results(results: list[TableResult], out=sys.stdout) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m python_hooks.compare_marts",
+    p = argparse.ArgumentParser(prog="python -m devtools.compare_marts",
                                 description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--reference", type=Path, required=True, help="DuckDB file of the reference build")
