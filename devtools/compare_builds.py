@@ -108,7 +108,7 @@ def compare(base_file: Path, head_file: Path, dropped: set[str]) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m devtools.compare_builds", description=__doc__.split("\n\n")[0])
     parser.add_argument("--base", default="main", help="git revision or project directory (default: main)")
     parser.add_argument("--head", type=Path, default=PROJECT_DIR, help="project directory (default: this one)")
     parser.add_argument("--raw-dir", type=Path, default=PROJECT_DIR / "data" / "sample")

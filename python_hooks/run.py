@@ -165,7 +165,7 @@ class DbtParse:
         return {"partial": partial, "reasons": self.reasons if not partial else []}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Build:
     """What the build stage made: the build file, its nodes and what it holds."""
 
