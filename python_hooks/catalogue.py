@@ -8,7 +8,9 @@ in its column ``meta``::
     range_total: sum | formula     a range metric (docs/metrics.md §8): its range total is
                                    its sum, or a formula of the sums (macro range_total_metrics)
     user_list: true                a list of user ids
-    page: {column, label, group, title, overview}      a column of the dashboard page
+    page: {column, label, group, title, overview, sort}
+                                   a column of the dashboard page (its position, header, overview
+                                   card label; ``sort: desc``: the entity table's default sort)
 
 The dbt macro ``range_total_columns`` (macros/metrics/range_totals.sql) reads the
 same ``range_total`` keys from dbt's graph. The read API, the validation, the
@@ -95,6 +97,12 @@ class Catalogue:
         shown = sorted((c for c in self.columns[MARTS[0]] if "column" in c.page), key=lambda c: c.page["column"])
         return [{"metric": c.name, "unit": c.unit, "label": c.page["label"], "group": c.page.get("group"),
                  "title": c.page.get("title")} for c in shown]
+
+    @property
+    def default_sort(self) -> tuple[str, str]:
+        """(metric, 'asc' or 'desc'): the page column whose ``page`` meta has ``sort``."""
+        [(name, order)] = [(c.name, c.page["sort"]) for c in self.columns[MARTS[0]] if "sort" in c.page]
+        return name, order
 
     @property
     def overview_metrics(self) -> list[dict[str, Any]]:

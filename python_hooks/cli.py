@@ -659,7 +659,7 @@ def cmd_validate(a: argparse.Namespace) -> int:
 
 
 def cmd_serve(a: argparse.Namespace) -> int:
-    from python_hooks.serve import serve
+    from python_hooks.api import serve
 
     warehouse = resolve_warehouse(a.warehouse, _abs(a.project_dir))
     print(f"precompute serve: {warehouse} on http://{a.host}:{a.port}/ (API docs: /docs)", flush=True)

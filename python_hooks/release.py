@@ -472,3 +472,48 @@ def source_fingerprints(raw_dir: Path, tables: list[str]) -> dict[str, dict[str,
     finally:
         con.close()
     return out
+
+
+# --------------------------------------------------------------------------- Reading a published release
+# What a reader of the published path (the read API) needs of the layout: which
+# file the path points to now, and the metadata and queries a release file holds.
+
+
+class ReleaseUnreadable(LookupError):
+    """Nothing readable is published at a path; the message says what to do."""
+
+
+def published_file(path: Path) -> tuple[Path, str]:
+    """The file the published path points to now, and a key that changes with every publish.
+
+    A release: the symlink's target (its path is the key). A plain file (a warehouse
+    published before releases, or a test's): the file, keyed by inode and mtime.
+    """
+    path = Path(path)
+    try:
+        if path.is_symlink():
+            target = os.path.normpath(os.path.join(path.parent, os.readlink(path)))
+            return Path(target), target
+    except OSError as exc:
+        raise ReleaseUnreadable(f"cannot read the published path {path}: {exc}") from None
+    if path.is_file():
+        status = path.stat()
+        return path, f"{path}@{status.st_ino}:{status.st_mtime_ns}"
+    raise ReleaseUnreadable(f"nothing is published at {path}; run `precompute run`")
+
+
+def read_release_contents(con: duckdb.DuckDBPyConnection, file: Path) -> tuple[dict[str, Any], dict[str, str]]:
+    """The metadata row (run_id, computed_at, released_at, window, trial_days) and the stored
+    queries (name -> compiled SQL) of a release file opened as ``con``."""
+    present = _tables(con)
+    if QUERIES_TABLE not in present or METADATA_TABLE not in present:
+        raise ReleaseUnreadable(f"the release {file} has no {QUERIES_TABLE} table (published before the read API); "
+                                "publish a new release with `precompute run`")
+    queries = dict(con.execute(f"select name, sql from main.{QUERIES_TABLE} order by name").fetchall())
+    cursor = con.execute("select run_id, computed_at, released_at, start_date, as_of_date, trial_days "
+                         f"from main.{METADATA_TABLE}")
+    names = [column[0] for column in cursor.description]
+    row = cursor.fetchone()
+    if row is None:
+        raise ReleaseUnreadable(f"the release {file} has no {METADATA_TABLE} row")
+    return dict(zip(names, row)), queries
