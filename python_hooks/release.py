@@ -242,7 +242,7 @@ class ReleaseStore:
         """Copy the published tables of ``build_file`` into a new, complete release directory.
 
         ``queries`` (name -> compiled SQL of ``analyses/``) are stored in the
-        table ``precompute_queries`` for the read API (``python_hooks.serve``).
+        table ``precompute_queries`` for the read API (``python_hooks.api``).
 
         ``inputs`` (table -> source file) are copied into ``inputs/``: the snapshot
         that the next ``precompute run --incremental`` compares the sources with.

@@ -116,14 +116,20 @@ LIST_COLUMNS = frozenset(CATALOGUE.list_columns)
 MONEY_COLUMNS = CATALOGUE.money_metrics
 RATIO_COLUMNS = frozenset(c for c in COMPARED if c not in COUNT_COLUMNS | LIST_COLUMNS | MONEY_COLUMNS)
 
-# A row where nothing happened: every summed metric 0 and every user list NULL.
-EMPTY_PREDICATE = "(\n    " + "\n    and ".join(
-    [f"{name} = 0" for name in CATALOGUE.summed_metrics] + [f"{name} is null" for name in CATALOGUE.list_columns]
-) + ")"
-POOL_PREDICATE = {
-    "overall": f"not {EMPTY_PREDICATE}",
-    "overall_empty": EMPTY_PREDICATE,
-    "breakdown": "true",
+
+
+def empty_predicate(present: set[str]) -> str:
+    """A row where nothing happened: every summed metric 0 and every user list NULL (of the
+    columns the table has: a warehouse may predate a column)."""
+    checks = [f"{name} = 0" for name in CATALOGUE.summed_metrics if name in present]
+    checks += [f"{name} is null" for name in CATALOGUE.list_columns if name in present]
+    return "(" + " and ".join(checks) + ")"
+
+
+POOL_PREDICATE = {  # category -> the predicate of its pool, given the table's columns
+    "overall": lambda present: f"not {empty_predicate(present)}",
+    "overall_empty": empty_predicate,
+    "breakdown": lambda present: "true",
 }
 RATE_TOLERANCE = 1e-4 + 1e-9
 RELATIVE_SLACK = 1e-12  # float summation order, relative to the value's magnitude
@@ -315,7 +321,7 @@ def draw_cells(con: duckdb.DuckDBPyConnection, window: dict, cases: int, seed: i
 
 
 def _draw_existing(con, rng: random.Random, name: str, table: str, k: int) -> list[Cell]:
-    predicate = POOL_PREDICATE[name]
+    predicate = POOL_PREDICATE[name](set(warehouse_columns(con, table)))
     sizes = {lvl: _pool_size(con, table, lvl, predicate) for lvl in LEVELS}
     levels = _level_cycle(rng)
     want = _split(k, levels)
