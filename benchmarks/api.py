@@ -214,12 +214,18 @@ def wrk(base: str, paths: list[str], clients: int, work: Path, pid: int) -> dict
     threads = min(clients, os.cpu_count() or 1)
     listing = work / "paths.txt"
     listing.write_text("\n".join(paths) + "\n")
+    for marker in work.glob("paths.txt.done*"):
+        marker.unlink()
     cpu_before = cpu_seconds(pid)
-    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(clients), "-d", "600s", "--timeout", "30s",
-                          "-s", str(LUA), base], env={**os.environ, "WRK_PATHS": str(listing),
-                                                      "WRK_THREADS": str(threads)},
-                         capture_output=True, text=True, check=True)
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+    wrk_process = subprocess.Popen(
+        ["wrk", "-t", str(threads), "-c", str(clients), "-d", "3600s", "--timeout", "30s", "-s", str(LUA), base],
+        env={**os.environ, "WRK_PATHS": str(listing), "WRK_THREADS": str(threads)}, stdout=subprocess.PIPE,
+        text=True)
+    while len(list(work.glob("paths.txt.done*"))) < threads and wrk_process.poll() is None:
+        time.sleep(0.01)
+    wrk_process.send_signal(signal.SIGINT)  # every thread is done: wrk reports and exits
+    stdout, _ = wrk_process.communicate(timeout=60)
+    result = json.loads(stdout.strip().splitlines()[-1])
     result.update(p50=result["p50_us"] / 1e6, p99=result["p99_us"] / 1e6, paths=len(paths), clients=clients,
                   rps=result["requests"] / result["seconds"] if result["seconds"] else None,
                   cpu_ms=1000 * (cpu_seconds(pid) - cpu_before) / max(result["requests"], 1))
@@ -242,7 +248,7 @@ def report(args, machine: dict, rel: dict, server: dict, results: dict, seconds:
                              ["Run time of the passes", f"{seconds:.0f} s"])
     health = server["health"]
     lines = head + [
-        "**The machine is shared**, and wrk runs on the same 2 cores as the server: the figures are an upper "
+        "\n**The machine is shared**, and wrk runs on the same 2 cores as the server: the figures are an upper "
         "bound of what a dedicated server would show. Compare endpoints within one run.\n",
         "## Release and server\n",
         bench.md_table(["", ""], [
@@ -264,8 +270,10 @@ def report(args, machine: dict, rel: dict, server: dict, results: dict, seconds:
         "in an LRU, `python_hooks/api/reader.py`). Each path is sent once per pass (a pass may send up to "
         "clients − 1 repeats while its last answers arrive).",
         f"* **New ranges**: paths drawn with `random.Random({args.sample_seed})`: levels cycle campaign / adset / "
-        "ad, a random entity, an end day on which a 28-day window fits, 14-day ranges ending on it. The campaign "
-        "table and the overview depend only on the end day, so some of their paths repeat.",
+        "ad, a random entity, an end day on which a 28-day window fits, 14-day ranges ending on it. *First-time "
+        "paths*: the share of the pass's paths not requested before in the run; it is low where the "
+        "key space is small (the campaign table and the overview depend only on the end day; the small data set "
+        "has few entities and days), and there the new pass measures mostly held answers.",
         "* **First view**: the page's requests on its default range (from `/api/catalogue`), which the server "
         "built when it opened the release (the warm-up): what a marketer opening the dashboard gets.",
         "* **Latency**: wrk's, send to the last byte of the answer; p50 / p99 of its histogram. "
@@ -279,13 +287,14 @@ def report(args, machine: dict, rel: dict, server: dict, results: dict, seconds:
         one, new, held = results[key]["single"], results[key]["new"], results[key]["held"]
         errors = sum(r["non_200"] + r["socket_errors"] for r in (one, new, held))
         rows.append([label, f"{fmt_t(one['p50'])} / {fmt_t(one['p99'])}", new["requests"],
-                     f"{fmt_t(new['p50'])} / **{fmt_t(new['p99'])}**", f"{new['rps']:,.0f}/s",
+                     f"{fmt_t(new['p50'])} / **{fmt_t(new['p99'])}**", f"{100 * new['first_time']:.0f} %",
+                     f"{new['rps']:,.0f}/s",
                      f"{fmt_t(held['p50'])} / {fmt_t(held['p99'])}", f"{held['rps']:,.0f}/s",
                      f"{new['cpu_ms']:.1f} ms", errors])
     lines.append(bench.md_table(
         ["Endpoint", "1 client: p50 / p99", f"n ({args.clients} clients)", f"{args.clients} clients, new: p50 / p99",
-         "Throughput", f"{args.clients} clients, held: p50 / p99", "Throughput (held)", "Server CPU / request",
-         "Errors"], rows, "lllrlrlrr"))
+         "First-time paths", "Throughput", f"{args.clients} clients, held: p50 / p99", "Throughput (held)",
+         "Server CPU / request", "Errors"], rows, "lllrrlrlrr"))
     lines.append("\n## Targets (p99)\n")
     lines.append(bench.md_table(
         ["Endpoint", "Target", f"{args.clients} clients, new", f"{args.clients} clients, held", "1 client"],
@@ -318,13 +327,16 @@ def main(argv: list[str] | None = None) -> int:
     results, loads, began = {}, [bench.loadavg()], time.perf_counter()
     try:
         view = get_json(base, "/api/catalogue")["page"]
-        rng = random.Random(args.sample_seed)
+        rng, seen = random.Random(args.sample_seed), set()  # seen: every path requested so far
         for key, _label, _targets in ENDPOINTS:
             single = draw_paths(rel, key, args.single_requests, rng, view)
             loaded = draw_paths(rel, key, args.requests, rng, view)
-            results[key] = {"single": wrk(base, single, 1, runs, proc.pid),
-                            "new": wrk(base, loaded, args.clients, runs, proc.pid),
-                            "held": wrk(base, loaded, args.clients, runs, proc.pid)}
+            results[key] = {"single": wrk(base, single, 1, runs, proc.pid)}
+            seen |= set(single)
+            first_time = sum(path not in seen for path in loaded) / len(loaded)
+            results[key]["new"] = {**wrk(base, loaded, args.clients, runs, proc.pid), "first_time": first_time}
+            results[key]["held"] = wrk(base, loaded, args.clients, runs, proc.pid)
+            seen |= set(loaded)
             r = results[key]
             print(f"[{key}] 1 client p50 {fmt_t(r['single']['p50'])} p99 {fmt_t(r['single']['p99'])}; "
                   f"{args.clients} clients new p50 {fmt_t(r['new']['p50'])} p99 {fmt_t(r['new']['p99'])}; "

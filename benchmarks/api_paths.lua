@@ -1,8 +1,10 @@
 -- wrk script of benchmarks/api.py: each thread sends the request paths of the
 -- file named by $WRK_PATHS (one a line), thread k starting at line k and taking
 -- every n-th line (n = $WRK_THREADS), and stops when its share is sent and
--- answered: each path is requested exactly once per run. done() prints the
--- latency figures as one JSON line.
+-- answered: each path is requested once per run. A thread that is done writes
+-- the file <$WRK_PATHS>.done<k>; benchmarks/api.py then ends wrk with SIGINT
+-- (wrk otherwise runs for its whole -d). done() prints the latency figures as
+-- one JSON line.
 local threads = {}
 local counter = 0
 
@@ -32,7 +34,10 @@ end
 function response(status, headers, body)
    answered = answered + 1
    if status ~= 200 then bad = bad + 1 end
-   if answered >= #paths then wrk.thread:stop() end
+   if answered == #paths then
+      io.open(os.getenv("WRK_PATHS") .. ".done" .. id, "w"):close()
+      wrk.thread:stop()
+   end
 end
 
 function done(summary, latency, requests)
