@@ -21,7 +21,7 @@ For each data set, in one run:
    the peak RSS of its process tree sampled every 0.2 s (Spark's JVM is a child of dbt's
    Python process, so ``ru_maxrss`` of the child alone would miss it). ``run_results.json``
    gives the time of every node; the report splits it into models and tests.
-3. Parity: after the last pair, ``python_hooks.compare_marts`` compares the two marts of the
+3. Parity: after the last pair, ``devtools.compare_marts`` compares the two marts of the
    Spark build with the DuckDB build cell for cell (the check of ``make test-spark``).
 4. Report: printed and written to ``benchmarks/results/spark_<sizes>.md`` (``--output``).
 
@@ -174,7 +174,7 @@ def report(args, machine: dict, sizes: dict, load_before: str, load_after: str) 
                        rows, "llrrrrr"), ""]
     rows = [[name, "yes" if s["parity"]["passed"] else "**NO**", f"{s['parity']['cells']:,}",
              s["parity"]["failed"], s["parity"]["within_tolerance"]] for name, s in sizes.items()]
-    lines += ["Parity (`python_hooks.compare_marts`, the check of `make test-spark`) of the last Spark build "
+    lines += ["Parity (`devtools.compare_marts`, the check of `make test-spark`) of the last Spark build "
               "against the last DuckDB build: lists and counts exactly, money to the cent, ratios to 1e-4.", "",
               md_table(["data set", "match", "cells", "differ", "within tolerance, not bit-identical"], rows,
                        "lrrrr"), ""]

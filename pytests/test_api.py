@@ -1,4 +1,4 @@
-"""The read API (python_hooks/serve.py) on a release of the tiny data set.
+"""The read API (python_hooks/api/) on a release of the tiny data set.
 
 One `precompute run` of pytests/tiny_dataset.py (window 2025-01-01 .. 2025-01-10,
 trial_days 7) publishes a release; the API is exercised with FastAPI's TestClient.
@@ -43,7 +43,11 @@ pytest.importorskip("httpx")
 
 from fastapi.testclient import TestClient  # noqa: E402
 
-from python_hooks.serve import RANGE_METRICS, create_app, parameter_order  # noqa: E402
+from python_hooks.api import create_app  # noqa: E402
+from python_hooks.api.reader import parameter_order  # noqa: E402
+from python_hooks.catalogue import MARTS_YAML, catalogue, read_catalogue  # noqa: E402
+
+RANGE_METRICS = catalogue().range_metrics
 
 
 def _precompute(work: Path, *args: str) -> subprocess.CompletedProcess:
@@ -398,6 +402,7 @@ def test_openapi_lists_every_endpoint(client):
         "/api/health", "/api/entities", "/api/entities/{level}/{entity_id}",
         "/api/entities/{level}/{entity_id}/countries", "/api/entities/{level}/{entity_id}/sparkline",
         "/api/overview/{level}/sparkline", "/api/entities/{level}/{entity_id}/users", "/api/sparklines",
+        "/api/catalogue",
     }
     totals = schema["components"]["schemas"]["Totals"]["properties"]
     assert tuple(totals) == RANGE_METRICS
@@ -427,18 +432,21 @@ def test_nothing_published_is_a_503(tmp_path):
 
 # --- the warm-up of a new release (docs/decisions.md D50) --------------------------------------
 
-def _page_first_view(health: dict) -> list[tuple[str, dict]]:
-    """The requests of the page's first load and first clicks, as python_hooks/static/app.js sends them."""
+def _page_first_view(health: dict, view: dict) -> list[tuple[str, dict]]:
+    """The requests of the page's first load and first clicks, as python_hooks/api/static/app.js sends them
+    (its view and metrics from /api/catalogue)."""
     end = dt.date.fromisoformat(health["as_of_date"])
-    start = max(dt.date.fromisoformat(health["start_date"]), end - dt.timedelta(days=13))
-    metrics = "meta_spend,mixpanel_trial_count,adjusted_estimated_revenue_usd,estimated_roas"
-    table = {"start": str(start), "end": str(end), "sort": "meta_spend", "order": "desc", "limit": 50, "offset": 0}
+    start = max(dt.date.fromisoformat(health["start_date"]), end - dt.timedelta(days=view["range_days"] - 1))
+    metrics = ",".join(m["metric"] for m in view["overview"])
+    table = {"start": str(start), "end": str(end), "sort": view["sort"], "order": view["order"],
+             "limit": view["page_size"], "offset": 0}
+    spark = {"end": str(end), "days": view["row_spark_days"], "metrics": metrics}
     return [
-        ("/api/overview/campaign/sparkline", {"end": str(end), "days": 28, "metrics": metrics}),
+        ("/api/overview/campaign/sparkline", {"end": str(end), "days": view["overview_days"], "metrics": metrics}),
         ("/api/entities", {"level": "campaign", **table}),
-        ("/api/sparklines", {"level": "campaign", "end": str(end), "days": 14, "metrics": metrics}),
+        ("/api/sparklines", {"level": "campaign", **spark}),
         ("/api/entities", {"level": "adset", "parent_id": "c1", **table}),
-        ("/api/sparklines", {"level": "adset", "parent_id": "c1", "end": str(end), "days": 14, "metrics": metrics}),
+        ("/api/sparklines", {"level": "adset", "parent_id": "c1", **spark}),
         ("/api/entities/campaign/c1/countries", {"start": str(start), "end": str(end)}),
         ("/api/entities/ad/000777", {"start": str(start), "end": str(end)}),
     ]
@@ -460,27 +468,84 @@ def test_the_warm_up_answers_the_page_first_view_as_requests_would(tiny_release)
         assert built == 3 + 12 + 30
         with reader.acquire() as release:
             kept = len(release.cache)
-            for url, params in _page_first_view(health):
+            for url, params in _page_first_view(health, ok(warm, "/api/catalogue")["page"]):
                 body = warm.get(url, params=params)
                 assert body.status_code == 200, (url, body.text)
                 assert body.content == cold.get(url, params=params).content, url   # same answer as a cold build
                 assert len(release.cache) == kept, f"{url} {params} was not kept by the warm-up"
 
 
-def test_the_page_constants_are_those_the_warm_up_uses():
-    from python_hooks.serve import DEFAULT_SPARK_METRICS, PAGE_VIEW
+def test_the_page_view_is_the_one_the_warm_up_builds(client):
+    # the page takes its first view from /api/catalogue: the same view the warm-up builds
+    from python_hooks.api.answers import DEFAULT_SPARK_METRICS, PAGE_VIEW
 
-    script = (PROJECT_DIR / "python_hooks" / "static" / "app.js").read_text(encoding="utf-8")
+    view = ok(client, "/api/catalogue")["page"]
+    assert {k: view[k] for k in PAGE_VIEW} == PAGE_VIEW
+    assert PAGE_VIEW == {"range_days": 14, "overview_days": 28, "row_spark_days": 14, "page_size": 50,
+                         "sort": "meta_spend", "order": "desc"}
+    assert tuple(m["metric"] for m in view["overview"]) == DEFAULT_SPARK_METRICS
+    assert len(view["columns"]) == 17 and len(view["overview"]) == 4
 
-    def constant(name: str) -> str:
-        match = re.search(rf"^const {name} = (\d+);", script, re.MULTILINE)
-        assert match, f"app.js has no constant {name}"
-        return int(match.group(1))
 
-    assert constant("DEFAULT_RANGE_DAYS") == PAGE_VIEW["range_days"]
-    assert constant("OVERVIEW_DAYS") == PAGE_VIEW["overview_days"]
-    assert constant("ROW_SPARK_DAYS") == PAGE_VIEW["row_spark_days"]
-    assert constant("PAGE_SIZE") == PAGE_VIEW["page_size"]
-    assert f'sort: {{ key: "{PAGE_VIEW["sort"]}", order: "{PAGE_VIEW["order"]}" }}' in script
-    overview = script[script.index("const OVERVIEW_METRICS = ["):script.index("];", script.index("const OVERVIEW_METRICS"))]
-    assert tuple(re.findall(r'metric: "(\w+)"', overview)) == DEFAULT_SPARK_METRICS
+# --- one metric catalogue: the API and the page show no metric the catalogue lacks ---------------
+
+# Numeric fields of the metric-bearing response models that are not metrics (none today); a field
+# described as "= <metric>" is the spec's alias of that metric.
+NOT_METRICS: set[str] = set()
+
+
+def metrics_outside(known, openapi: dict, catalogue_answer: dict, page_script: str) -> set[str]:
+    """Metrics the API or the page shows that the catalogue ``known`` lacks."""
+    names = {column.name for column in known.metrics()}
+    shown: set[str] = set()
+    schemas = openapi["components"]["schemas"]
+    for model in ("Totals", "CountryTotals", "DayRow"):
+        for field, spec in schemas[model]["properties"].items():
+            numeric = spec.get("type") in ("number", "integer")
+            alias = (spec.get("description") or "").startswith("= ")
+            if alias:
+                shown.add(spec["description"][2:])
+            elif numeric and field not in NOT_METRICS:
+                shown.add(field)
+    shown |= {m["name"] for m in catalogue_answer["metrics"]} | set(catalogue_answer["range_metrics"])
+    shown |= {m["metric"] for m in catalogue_answer["page"]["columns"] + catalogue_answer["page"]["overview"]}
+    shown.add(catalogue_answer["page"]["sort"])
+    # the page names no metric of its own: every quoted snake_case word of app.js that names a mart column
+    every_column = {column.name for mart in known.columns.values() for column in mart} | names
+    words = set(re.findall(r'["\'`]([a-z]+(?:_[a-z0-9]+)+)["\'`]', page_script))
+    shown |= {word for word in words if word in every_column or re.search(
+        r"(_count|_usd|_rate|_ratio|_roas|_estimated|_actual|^meta_|^mixpanel_)", word)}
+    return shown - names
+
+
+def test_the_api_and_the_page_show_no_metric_the_catalogue_lacks(client, tmp_path):
+    openapi = ok(client, "/openapi.json")
+    answer = ok(client, "/api/catalogue")
+    script = (PROJECT_DIR / "python_hooks" / "api" / "static" / "app.js").read_text(encoding="utf-8")
+    assert metrics_outside(catalogue(), openapi, answer, script) == set()
+    assert [m["name"] for m in answer["metrics"]] == [c.name for c in catalogue().metrics()]
+    # the API's answers carry the catalogue's range metrics, and nothing else
+    row = ok(client, "/api/entities", level="campaign", limit=1)["rows"][0]
+    assert tuple(row["totals"]) == RANGE_METRICS
+    day = ok(client, "/api/entities/campaign/c1", start="2025-01-02", end="2025-01-02")["daily"][0]
+    assert set(day) - {"date", "computed_at"} == {c.name for c in catalogue().metrics()}
+    # the check can fail: a catalogue without click_to_trial_rate, a page that names a metric itself
+    yaml_text = (PROJECT_DIR / MARTS_YAML).read_text(encoding="utf-8")
+    broken = tmp_path / "_marts__models.yml"
+    broken.write_text(yaml_text.replace("meta: {unit: percent, range_total: formula}}", "meta: {}}", 1),
+                      encoding="utf-8")
+    assert metrics_outside(read_catalogue(broken), openapi, answer, script) == {"click_to_trial_rate"}
+    assert metrics_outside(catalogue(), openapi, answer, script + '\nconst X = "meta_new_count";') == {
+        "meta_new_count"}
+
+
+def test_every_metric_of_the_catalogue_has_a_type_and_a_unit_the_page_can_show():
+    # money is shown in USD, counts are integers, rates are 0-1 fractions (docs/metrics.md §5)
+    for column in catalogue().metrics():
+        assert (column.unit == "count") == column.is_integer, column
+        assert (column.unit == "usd") == (column.data_type == "decimal(18,2)"), column
+        if column.unit == "fraction":
+            assert column.data_type in ("decimal(5,4)", "decimal(3,2)"), column
+    assert set(catalogue().list_columns) == {c for c in (x.name for x in catalogue().mart()) if c.endswith("_user_ids")}
+    # both marts carry the same metrics (entity_country_breakdown lists them by YAML alias)
+    assert catalogue().metrics("entity_daily_metrics") == catalogue().metrics("entity_country_breakdown")

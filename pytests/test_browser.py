@@ -32,6 +32,8 @@ import pytest
 
 from conftest import SAMPLE_DIR, free_port, precompute_command, precompute_env
 
+from python_hooks.catalogue import catalogue
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 SCREENSHOT = PROJECT_DIR / "target" / "dashboard.png"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -45,27 +47,10 @@ pytestmark = pytest.mark.skipif(
     reason=f"no browser at {CHROMIUM}: install Debian's chromium (apt-get install chromium; .ci/run does it)",
 )
 
-# How the issue says each metric is shown: money in USD; rates (0-1 in the API)
-# and ROAS (a multiple) as percents; accuracy ratios are percents already.
-UNITS = {
-    "meta_spend": "usd",
-    "meta_trial_count": "count",
-    "mixpanel_trial_count": "count",
-    "trial_accuracy_ratio": "percent",
-    "meta_purchase_count": "count",
-    "mixpanel_purchase_count": "count",
-    "purchase_accuracy_ratio": "percent",
-    "trial_conversion_rate_actual": "fraction",
-    "trial_conversion_rate_estimated": "fraction",
-    "trial_refund_rate_actual": "fraction",
-    "trial_refund_rate_estimated": "fraction",
-    "purchase_refund_rate_actual": "fraction",
-    "purchase_refund_rate_estimated": "fraction",
-    "estimated_revenue_usd": "usd",
-    "adjusted_estimated_revenue_usd": "usd",
-    "profit_usd": "usd",
-    "estimated_roas": "multiple",
-}
+# How each metric is shown (the catalogue's unit; test_api.py checks the units
+# follow the issue: money in USD; rates 0-1 and ROAS shown as percents; accuracy
+# ratios are percents already).
+UNITS = {column.name: column.unit for column in catalogue().metrics()}
 # The issue's columns; the page may show more, never fewer.
 REQUIRED_COLUMNS = {
     "meta_spend", "meta_trial_count", "mixpanel_trial_count", "meta_purchase_count", "mixpanel_purchase_count",
@@ -73,7 +58,6 @@ REQUIRED_COLUMNS = {
     "trial_conversion_rate_estimated", "trial_refund_rate_actual", "purchase_refund_rate_actual",
     "estimated_revenue_usd", "adjusted_estimated_revenue_usd", "profit_usd", "estimated_roas",
 }
-OVERVIEW_METRICS = ["meta_spend", "mixpanel_trial_count", "adjusted_estimated_revenue_usd", "estimated_roas"]
 NULL_TEXT = "—"
 
 
@@ -246,9 +230,11 @@ def test_the_page_shows_what_the_api_computed(server, browser):
     assert page.input_value("#start") == start and page.input_value("#end") == end
 
     # The overview: four 28-day sparklines ending on the end date, each card's value the API's last day.
+    overview_metrics = [m["metric"] for m in get_json(server, "/api/catalogue")["page"]["overview"]]
+    assert len(overview_metrics) == 4
     overview = get_json(server, "/api/overview/campaign/sparkline", end=end, days=28,
-                        metrics=",".join(OVERVIEW_METRICS))
-    for metric in OVERVIEW_METRICS:
+                        metrics=",".join(overview_metrics))
+    for metric in overview_metrics:
         card = page.locator(f"#overview-cards .card[data-metric='{metric}']")
         values = overview["series"][metric]
         value = card.locator(".card-value")
@@ -324,6 +310,11 @@ def test_the_page_shows_what_the_api_computed(server, browser):
     page.click("#entity-table th.name button.sort")
     wait_idle(page)
     assert_entity_rows(page, server, "campaign", start_7, end, sort="name", order="asc")
+
+    # Every metric the page rendered (cells, headers, cards, sparkline choices) is in the catalogue.
+    rendered = set(page.locator("[data-metric]").evaluate_all("nodes => nodes.map(n => n.dataset.metric)"))
+    rendered |= set(page.locator("#row-metric option").evaluate_all("nodes => nodes.map(n => n.value)"))
+    assert rendered and rendered <= set(UNITS), f"the page shows metrics the catalogue lacks: {rendered - set(UNITS)}"
 
     assert not problems, "\n".join(problems)
     assert not outside, f"the page fetched something not served locally: {outside}"

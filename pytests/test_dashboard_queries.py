@@ -37,7 +37,7 @@ def run_dicts(con, sql: str, params: list) -> list[dict]:
 
 
 def test_every_query_compiles(compiled):
-    # the spec's five dashboard queries, and the read API's (python_hooks/serve.py; test_api.py)
+    # the spec's five dashboard queries, and the read API's (python_hooks/api/; test_api.py)
     assert set(compiled) == {
         "dashboard_single_entity_day", "dashboard_date_range_totals", "dashboard_overall_and_country_14_days",
         "dashboard_row_sparkline_14_days", "dashboard_overview_sparkline_28_days",

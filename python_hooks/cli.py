@@ -22,7 +22,7 @@ Paths: the published path is ``--warehouse`` > ``$PRECOMPUTE_WAREHOUSE`` >
 ``<project>/data/sample``. A relative path is resolved against the current
 directory, and dbt always gets absolute paths.
 
-``serve`` runs the read API (``python_hooks.serve``, FastAPI under uvicorn) over
+``serve`` runs the read API (``python_hooks.api``, FastAPI under uvicorn) over
 the published release, read-only; it picks up a new release without a restart.
 
 ``run --source KIND:PATH`` first imports the legacy SQLite database (or a CSV
@@ -239,7 +239,7 @@ def cmd_validate(a: argparse.Namespace) -> int:
 
 
 def cmd_serve(a: argparse.Namespace) -> int:
-    from python_hooks.serve import serve
+    from python_hooks.api import serve
 
     warehouse = resolve_warehouse(a.warehouse, _abs(a.project_dir))
     print(f"precompute serve: {warehouse} on http://{a.host}:{a.port}/ (API docs: /docs)", flush=True)

@@ -48,7 +48,8 @@ from typing import Any
 import duckdb
 import jinja2
 
-from python_hooks.project import COUNTRY_MAPPING_CSV, LEVELS, mart_columns, source_tables
+from python_hooks.catalogue import catalogue
+from python_hooks.project import COUNTRY_MAPPING_CSV, LEVELS, source_tables
 
 __all__ = ["OnDemandMetrics", "METRIC_COLUMNS", "LEVELS"]
 
@@ -56,14 +57,16 @@ DEFAULT_COUNTRY_MAPPING_CSV = COUNTRY_MAPPING_CSV
 SQL = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).with_name("on_demand_sql")),
                          undefined=jinja2.StrictUndefined)
 
-# Columns of entity_daily_metrics (the marts' YAML), in the spec's order, without
-# computed_at and data_quality_score, which this path does not compute.
-METRIC_COLUMNS: tuple[str, ...] = tuple(
-    c for c in mart_columns("entity_daily_metrics") if c not in ("computed_at", "data_quality_score"))
+# The columns this path computes: the keys of entity_daily_metrics, then its range
+# metrics and user lists in table order (the metric catalogue, the marts' YAML);
+# not computed_at and data_quality_score.
+_CATALOGUE = catalogue()
+METRIC_COLUMNS: tuple[str, ...] = ("entity_type", "entity_id", "date", *(
+    c.name for c in _CATALOGUE.mart("entity_daily_metrics") if c.range_total or c.user_list))
 # Contract §8: a range total sums the counts, the Meta measures and the money other
-# than the costs (profit is recomputed); everything else is a ratio of these sums.
-_SUM_KEYS = tuple(c for c in METRIC_COLUMNS[3:] if c != "profit_usd" and (
-    c.endswith(("_count", "_usd")) or c in ("meta_spend", "meta_impressions", "meta_clicks")))
+# than the costs (the catalogue's `range_total: sum`); everything else is a ratio of these sums.
+_SUM_KEYS = _CATALOGUE.summed_metrics
+_INT_KEYS = _CATALOGUE.integer_metrics
 # Range totals of list lengths (§8 "list lengths"), by the list they count.
 _LIST_COUNT_KEYS = {
     "post_trial_user_count": "post_trial_user_ids",
@@ -376,14 +379,6 @@ class OnDemandMetrics:
         for entity_type, entity_id in self.con.execute(self._render("entities.sql")).fetchall():
             result[entity_type].append(entity_id)
         return result
-
-
-_INT_KEYS = frozenset({
-    "meta_impressions", "meta_clicks", "meta_trial_count", "meta_purchase_count",
-    "mixpanel_trial_count", "mixpanel_purchase_count",
-    "trial_conversion_estimate_pair_count", "trial_refund_estimate_pair_count",
-    "purchase_refund_estimate_pair_count",
-})
 
 
 def _list_length(ids: str | None) -> int:

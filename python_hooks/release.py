@@ -263,7 +263,7 @@ class ReleaseStore:
         """Copy the published tables of ``build_file`` into a new, complete release directory.
 
         ``queries`` (name -> compiled SQL of ``analyses/``) are stored in the
-        table ``precompute_queries`` for the read API (``python_hooks.serve``).
+        table ``precompute_queries`` for the read API (``python_hooks.api``).
         The release's metadata gets the row count of each table (``tables``).
 
         The file is written under a temporary name, checkpointed and closed (no
@@ -429,7 +429,7 @@ def source_fingerprints(raw_dir: Path, tables: list[str]) -> dict[str, dict[str,
 
 # Reading a published release
 #
-# The read side (``python_hooks.serve``, ``precompute validate``, benchmarks) asks
+# The read side (``python_hooks.api``, ``precompute validate``, benchmarks) asks
 # these functions where the published file is and what a release file holds, so
 # that the layout above stays known here alone. They take an open connection where
 # the caller keeps one (read-only, with its own settings).

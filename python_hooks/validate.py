@@ -93,38 +93,43 @@ from typing import Any
 
 import duckdb
 
+from python_hooks.catalogue import catalogue
 from python_hooks.on_demand import METRIC_COLUMNS, OnDemandMetrics
 from python_hooks.project import COUNTRY_MAPPING_CSV, LEVELS, resolve_raw_dir
 from python_hooks.report import jsonable, write_json
 
 OVERALL, BREAKDOWN = "entity_daily_metrics", "entity_country_breakdown"
+CATALOGUE = catalogue()
 CATEGORIES = (  # (name, table, share of --cases)
     ("overall", OVERALL, 0.35),
     ("overall_empty", OVERALL, 0.15),
     ("breakdown", BREAKDOWN, 0.35),
     ("breakdown_absent", BREAKDOWN, 0.15),
 )
-SKIPPED_COLUMNS = ("computed_at", "data_quality_score")
 KEY_COLUMNS = ("entity_type", "entity_id", "date", "country_code")
 COMPARED = tuple(c for c in METRIC_COLUMNS if c not in KEY_COLUMNS)
-COUNT_COLUMNS = frozenset({
-    "meta_impressions", "meta_clicks", "meta_trial_count", "meta_purchase_count",
-    "mixpanel_trial_count", "mixpanel_purchase_count",
-    "trial_conversion_estimate_pair_count", "trial_refund_estimate_pair_count",
-    "purchase_refund_estimate_pair_count",
-})
-LIST_COLUMNS = frozenset(c for c in COMPARED if c.endswith("_user_ids"))
-MONEY_COLUMNS = frozenset(c for c in COMPARED if c.endswith("_usd") or c == "meta_spend" or "_cost_per_" in c)
+# The mart columns the on-demand path does not compute (computed_at, data_quality_score).
+SKIPPED_COLUMNS = tuple(c.name for c in CATALOGUE.mart(OVERALL) if c.name not in METRIC_COLUMNS)
+# The comparison rule of each column, from the metric catalogue (the marts' YAML).
+COUNT_COLUMNS = CATALOGUE.integer_metrics
+LIST_COLUMNS = frozenset(CATALOGUE.list_columns)
+MONEY_COLUMNS = CATALOGUE.money_metrics
 RATIO_COLUMNS = frozenset(c for c in COMPARED if c not in COUNT_COLUMNS | LIST_COLUMNS | MONEY_COLUMNS)
 
-EMPTY_PREDICATE = """(
-    meta_spend = 0 and meta_impressions = 0 and meta_clicks = 0 and meta_trial_count = 0
-    and meta_purchase_count = 0 and mixpanel_trial_count = 0 and mixpanel_purchase_count = 0
-    and trial_user_ids is null and purchase_user_ids is null)"""
-POOL_PREDICATE = {
-    "overall": f"not {EMPTY_PREDICATE}",
-    "overall_empty": EMPTY_PREDICATE,
-    "breakdown": "true",
+
+
+def empty_predicate(present: set[str]) -> str:
+    """A row where nothing happened: every summed metric 0 and every user list NULL (of the
+    columns the table has: a warehouse may predate a column)."""
+    checks = [f"{name} = 0" for name in CATALOGUE.summed_metrics if name in present]
+    checks += [f"{name} is null" for name in CATALOGUE.list_columns if name in present]
+    return "(" + " and ".join(checks) + ")"
+
+
+POOL_PREDICATE = {  # category -> the predicate of its pool, given the table's columns
+    "overall": lambda present: f"not {empty_predicate(present)}",
+    "overall_empty": empty_predicate,
+    "breakdown": lambda present: "true",
 }
 RATE_TOLERANCE = 1e-4 + 1e-9
 RELATIVE_SLACK = 1e-12  # float summation order, relative to the value's magnitude
@@ -316,7 +321,7 @@ def draw_cells(con: duckdb.DuckDBPyConnection, window: dict, cases: int, seed: i
 
 
 def _draw_existing(con, rng: random.Random, name: str, table: str, k: int) -> list[Cell]:
-    predicate = POOL_PREDICATE[name]
+    predicate = POOL_PREDICATE[name](set(warehouse_columns(con, table)))
     sizes = {lvl: _pool_size(con, table, lvl, predicate) for lvl in LEVELS}
     levels = _level_cycle(rng)
     want = _split(k, levels)

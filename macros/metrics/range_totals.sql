@@ -1,29 +1,35 @@
+{#- The metric columns of the marts, in table order, whose column meta in
+    models/marts/_marts__models.yml (the metric catalogue) has a `range_total` key
+    (`range_total: sum` only, with `kind='sum'`). Read from the graph of entity_daily_metrics;
+    while dbt parses (no graph yet) the list is empty. -#}
+{% macro range_total_columns(kind=none) -%}
+    {%- set names = [] -%}
+    {%- if execute -%}
+        {%- set marts = graph.nodes.values()
+            | selectattr('resource_type', 'equalto', 'model')
+            | selectattr('name', 'equalto', 'entity_daily_metrics') | list -%}
+        {%- if marts | length != 1 -%}
+            {{ exceptions.raise_compiler_error('range totals: the graph has no model entity_daily_metrics') }}
+        {%- endif -%}
+        {%- for column in marts[0].columns.values() -%}
+            {%- set range_total = (column.meta or {}).get('range_total') -%}
+            {%- if range_total and (kind is none or range_total == kind) -%}
+                {%- do names.append(column.name) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if not names -%}
+            {{ exceptions.raise_compiler_error('range totals: no column of entity_daily_metrics has meta range_total') }}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(names) }}
+{%- endmacro %}
+
 {% macro range_total_metric_names() -%}
-    {{ return([
-        'meta_spend', 'meta_impressions', 'meta_clicks', 'meta_trial_count', 'meta_purchase_count',
-        'mixpanel_trial_count', 'mixpanel_purchase_count',
-        'trial_conversion_rate_estimated', 'trial_conversion_rate_actual',
-        'trial_refund_rate_estimated', 'trial_refund_rate_actual',
-        'purchase_refund_rate_estimated', 'purchase_refund_rate_actual',
-        'trial_conversion_estimate_pair_count', 'trial_refund_estimate_pair_count',
-        'purchase_refund_estimate_pair_count',
-        'actual_revenue_usd', 'actual_refunds_usd', 'net_actual_revenue_usd',
-        'estimated_revenue_usd', 'adjusted_estimated_revenue_usd',
-        'profit_usd', 'estimated_roas', 'trial_accuracy_ratio', 'purchase_accuracy_ratio',
-        'mixpanel_cost_per_trial', 'mixpanel_cost_per_purchase',
-        'meta_cost_per_trial', 'meta_cost_per_purchase', 'click_to_trial_rate',
-    ]) }}
+    {{ return(ad_precompute.range_total_columns()) }}
 {%- endmacro %}
 
 {% macro range_total_summed_columns() -%}
-    {{ return([
-        'meta_spend', 'meta_impressions', 'meta_clicks', 'meta_trial_count', 'meta_purchase_count',
-        'mixpanel_trial_count', 'mixpanel_purchase_count',
-        'trial_conversion_estimate_pair_count', 'trial_refund_estimate_pair_count',
-        'purchase_refund_estimate_pair_count',
-        'actual_revenue_usd', 'actual_refunds_usd', 'net_actual_revenue_usd',
-        'estimated_revenue_usd', 'adjusted_estimated_revenue_usd',
-    ]) }}
+    {{ return(ad_precompute.range_total_columns('sum')) }}
 {%- endmacro %}
 
 {% macro range_total_parts() -%}

@@ -8,46 +8,27 @@
 
 // ------------------------------------------------------------------ columns
 
-// How each metric is shown. unit: usd (money), count, fraction (a 0-1 rate, shown
-// as a percent), percent (the API's value is already a percent), multiple (a
-// ratio such as ROAS, shown as a percent: 1.5 -> 150%).
-const COLUMNS = [
-  { metric: "meta_spend", group: null, label: "Spend", unit: "usd" },
-  { metric: "meta_trial_count", group: "Trials", label: "Meta", unit: "count" },
-  { metric: "mixpanel_trial_count", group: "Trials", label: "Mixpanel", unit: "count" },
-  { metric: "trial_accuracy_ratio", group: "Trials", label: "Accuracy", unit: "percent",
-    title: "Mixpanel trials / Meta trials" },
-  { metric: "meta_purchase_count", group: "Purchases", label: "Meta", unit: "count" },
-  { metric: "mixpanel_purchase_count", group: "Purchases", label: "Mixpanel", unit: "count" },
-  { metric: "purchase_accuracy_ratio", group: "Purchases", label: "Accuracy", unit: "percent",
-    title: "Mixpanel purchases / Meta purchases" },
-  { metric: "trial_conversion_rate_actual", group: "Trial conversion", label: "Actual", unit: "fraction" },
-  { metric: "trial_conversion_rate_estimated", group: "Trial conversion", label: "Estimated", unit: "fraction" },
-  { metric: "trial_refund_rate_actual", group: "Trial refunds", label: "Actual", unit: "fraction" },
-  { metric: "trial_refund_rate_estimated", group: "Trial refunds", label: "Estimated", unit: "fraction" },
-  { metric: "purchase_refund_rate_actual", group: "Purchase refunds", label: "Actual", unit: "fraction" },
-  { metric: "purchase_refund_rate_estimated", group: "Purchase refunds", label: "Estimated", unit: "fraction" },
-  { metric: "estimated_revenue_usd", group: "Revenue", label: "Estimated", unit: "usd" },
-  { metric: "adjusted_estimated_revenue_usd", group: "Revenue", label: "Adjusted", unit: "usd",
-    title: "Estimated revenue adjusted for refunds" },
-  { metric: "profit_usd", group: null, label: "Profit", unit: "usd" },
-  { metric: "estimated_roas", group: null, label: "ROAS", unit: "multiple",
-    title: "Adjusted revenue / spend, in percent" },
-];
-const UNIT_OF = Object.fromEntries(COLUMNS.map((c) => [c.metric, c.unit]));
+// What the page shows comes from the API's metric catalogue (GET /api/catalogue,
+// read once in main()): the table columns in order, with their group, label and
+// unit; the overview metrics; and the first view's defaults. This file names no
+// metric. unit: usd (money), count, fraction (a 0-1 rate, shown as a percent),
+// percent (the API's value is already a percent), multiple (a ratio such as ROAS,
+// shown as a percent: 1.5 -> 150%).
+let COLUMNS = [];           // { metric, group, label, unit, title }
+let OVERVIEW_METRICS = [];  // { metric, label, unit }: the 28-day overview, and the row sparklines' choices
+let SPARK_METRICS = [];
+let UNIT_OF = {};
+let VIEW = null;            // range_days, overview_days, row_spark_days, page_size, sort, order
 
-// The 28-day overview at the top, and the metrics a row sparkline can show.
-const OVERVIEW_METRICS = [
-  { metric: "meta_spend", label: "Spend" },
-  { metric: "mixpanel_trial_count", label: "Trials (Mixpanel)" },
-  { metric: "adjusted_estimated_revenue_usd", label: "Adjusted revenue" },
-  { metric: "estimated_roas", label: "ROAS" },
-];
-const SPARK_METRICS = OVERVIEW_METRICS.map((m) => m.metric);
-const OVERVIEW_DAYS = 28;
-const ROW_SPARK_DAYS = 14;
-const DEFAULT_RANGE_DAYS = 14;
-const PAGE_SIZE = 50;
+function applyCatalogue(catalogue) {
+  COLUMNS = catalogue.page.columns;
+  OVERVIEW_METRICS = catalogue.page.overview;
+  SPARK_METRICS = OVERVIEW_METRICS.map((m) => m.metric);
+  UNIT_OF = Object.fromEntries(catalogue.metrics.map((m) => [m.name, m.unit]));
+  VIEW = catalogue.page;
+  state.rowMetric = SPARK_METRICS[0];
+  state.sort = { key: VIEW.sort, order: VIEW.order };
+}
 const CHILD_LEVEL = { campaign: "adset", adset: "ad", ad: null };
 const HEALTH_POLL_MS = 60000;
 
@@ -202,8 +183,8 @@ const state = {
   health: null,
   start: null,
   end: null,
-  rowMetric: SPARK_METRICS[0],
-  sort: { key: "meta_spend", order: "desc" },  // the API's sort and order of the entity table
+  rowMetric: null,       // the metric of the row sparklines (set from the catalogue)
+  sort: null,            // { key, order }: the API's sort and order of the entity table
   expanded: new Set(),   // "level/id" of expanded rows, kept across range changes
   selected: null,        // { level, id, name } of the row whose countries are shown
   generation: 0,         // bumps on every reload; late answers of an old one are dropped
@@ -256,7 +237,7 @@ async function loadOverview(generation) {
   cards.replaceChildren(...OVERVIEW_METRICS.map((m) => el("div", { class: "card loading", dataset: { metric: m.metric } },
     el("div", { class: "card-label" }, m.label))));
   const data = await api(`overview/${encodeURIComponent(level)}/sparkline`, {
-    end: state.end, days: OVERVIEW_DAYS, metrics: SPARK_METRICS.join(","),
+    end: state.end, days: VIEW.overview_days, metrics: SPARK_METRICS.join(","),
   });
   if (generation !== state.generation) return;
   cards.replaceChildren(...OVERVIEW_METRICS.map((m) => {
@@ -344,7 +325,7 @@ async function loadRowSparklines(rows, level, parentId, generation) {
   if (!rows.length) return;
   try {
     const data = await api("sparklines", {
-      level, parent_id: parentId, end: state.end, days: ROW_SPARK_DAYS, metrics: SPARK_METRICS.join(","),
+      level, parent_id: parentId, end: state.end, days: VIEW.row_spark_days, metrics: SPARK_METRICS.join(","),
     });
     if (generation !== state.generation) return;
     for (const tr of rows) {
@@ -365,11 +346,11 @@ function drawRowSparkline(tr) {
   tr._sparkCell.replaceChildren(sparkline(tr._spark.dates, values, UNIT_OF[state.rowMetric], { label: state.rowMetric }));
 }
 
-// Rows of one level (top level, or the children of one parent), PAGE_SIZE at a time.
+// Rows of one level (top level, or the children of one parent), VIEW.page_size at a time.
 async function fetchRows(level, parentId, offset) {
   return api("entities", {
     level, parent_id: parentId, start: state.start, end: state.end,
-    sort: state.sort.key, order: state.sort.order, limit: PAGE_SIZE, offset,
+    sort: state.sort.key, order: state.sort.order, limit: VIEW.page_size, offset,
   });
 }
 
@@ -561,7 +542,7 @@ async function pollHealth() {
       state.health = health;
       applyWindow(health);
       if (state.start < health.start_date || state.end > health.as_of_date) {
-        const range = lastDays(DEFAULT_RANGE_DAYS);
+        const range = lastDays(VIEW.range_days);
         setRange(range.start, range.end);
       }
       await reload();
@@ -574,6 +555,12 @@ async function pollHealth() {
 }
 
 async function main() {
+  try {
+    applyCatalogue(await api("catalogue"));
+  } catch (error) {
+    showError(error);
+    return;
+  }
   const rowMetric = document.getElementById("row-metric");
   rowMetric.replaceChildren(...OVERVIEW_METRICS.map((m) => el("option", { value: m.metric }, m.label)));
   rowMetric.addEventListener("change", () => {
@@ -613,7 +600,7 @@ async function main() {
   }
   renderBadge();
   applyWindow(state.health);
-  const range = lastDays(DEFAULT_RANGE_DAYS);
+  const range = lastDays(VIEW.range_days);
   setRange(range.start, range.end);
   await reload();
   document.body.dataset.ready = "true";

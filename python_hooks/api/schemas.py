@@ -1,0 +1,178 @@
+"""The read API's response models (pydantic). Metric fields come from the metric catalogue."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, TypeAdapter, create_model
+
+from python_hooks.catalogue import catalogue
+
+Level = Literal["campaign", "adset", "ad"]
+ListName = Literal["trial", "post_trial", "converted", "trial_refund", "purchase", "purchase_refund"]
+
+CATALOGUE = catalogue()
+RANGE_METRICS = CATALOGUE.range_metrics
+
+
+def _number(name: str) -> type:
+    return int if name in CATALOGUE.integer_metrics else float
+
+
+def _range_fields() -> dict[str, Any]:
+    return {name: (_number(name), Field(description=f"`{name}` over the range (docs/metrics.md §8)"))
+            for name in RANGE_METRICS}
+
+
+Totals = create_model("Totals", __doc__="Every metric's total over a date range (docs/metrics.md §8), "
+                                        "under the marts' column names.", **_range_fields())
+CountryTotals = create_model(
+    "CountryTotals",
+    __doc__="Overall (breakdown_type 'all', country 'ALL') or one country's totals over the range, in the "
+            "spec's JSON shape, plus every metric's §8 total.",
+    breakdown_type=(Literal["all", "country"], ...),
+    country=(str, Field(description="'ALL', or an ISO-3166 alpha-2 code ('ZZ' = unknown)")),
+    total_spend=(float, Field(description="= meta_spend")),
+    total_trials=(int, Field(description="= mixpanel_trial_count")),
+    total_purchases=(int, Field(description="= mixpanel_purchase_count")),
+    total_revenue=(float, Field(description="= adjusted_estimated_revenue_usd")),
+    **_range_fields(),
+)
+DayRow = create_model(
+    "DayRow",
+    __doc__="One stored row of entity_daily_metrics (without the user lists).",
+    date=(_dt.date, ...),
+    **{column.name: (_number(column.name), ...) for column in CATALOGUE.metrics()},
+    computed_at=(_dt.datetime, ...),
+)
+COUNTRY_LIST = TypeAdapter(list[CountryTotals])  # type: ignore[valid-type]
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    run_id: str = Field(description="the published release")
+    computed_at: _dt.datetime | None
+    released_at: _dt.datetime
+    start_date: _dt.date = Field(description="first day of the release's window")
+    as_of_date: _dt.date = Field(description="last day of the release's window")
+    trial_days: int | None
+    age_seconds: float | None = Field(description="seconds since computed_at")
+    warm_up_answers: int | None = Field(
+        None, description="answers of the page's first view built in the background when this server opened "
+                          "the release (None: still running or off; -1: failed)")
+    warm_up_seconds: float | None = Field(None, description="how long that warm-up took")
+    warehouse: str = Field(description="the published path this server reads")
+
+
+class EntityRow(BaseModel):
+    entity_type: Level
+    entity_id: str
+    name: str = Field(description="display name (id_name_mapping), otherwise the id")
+    parent_id: str | None = Field(description="the adset of an ad, the campaign of an adset")
+    totals: Totals  # type: ignore[valid-type]
+
+
+class EntityPage(BaseModel):
+    level: Level
+    start: _dt.date
+    end: _dt.date
+    parent_id: str | None
+    sort: str
+    order: Literal["asc", "desc"]
+    limit: int
+    offset: int
+    total: int = Field(description="entities that match, before pagination")
+    rows: list[EntityRow]
+
+
+class EntityDetail(BaseModel):
+    entity_type: Level
+    entity_id: str
+    name: str
+    parent_id: str | None
+    start: _dt.date
+    end: _dt.date
+    totals: Totals  # type: ignore[valid-type]
+    daily: list[DayRow]  # type: ignore[valid-type]
+
+
+class Sparkline(BaseModel):
+    entity_type: Level
+    entity_id: str | None = Field(description="None for a level overview")
+    country: str | None
+    start: _dt.date
+    end: _dt.date
+    days: int
+    metrics: list[str]
+    dates: list[_dt.date] = Field(description="every day from start to end, zero-filled")
+    series: dict[str, list[float]] = Field(description="metric -> one value per date")
+
+
+class LevelSparklines(BaseModel):
+    entity_type: Level
+    parent_id: str | None
+    start: _dt.date
+    end: _dt.date
+    days: int
+    metrics: list[str]
+    dates: list[_dt.date] = Field(description="every day from start to end, zero-filled")
+    series: dict[str, dict[str, list[float]]] = Field(
+        description="entity_id -> metric -> one value per date, for every entity of the level (or child "
+                    "of parent_id); the same values as each entity's /sparkline")
+
+
+class UserList(BaseModel):
+    entity_type: Level
+    entity_id: str
+    date: _dt.date
+    country: str | None
+    list: ListName
+    total: int = Field(description="length of the whole list")
+    limit: int
+    offset: int
+    user_ids: list[str]
+
+
+class CatalogueMetric(BaseModel):
+    name: str = Field(description="the marts' column")
+    data_type: str = Field(description="its contract type")
+    unit: Literal["usd", "count", "fraction", "percent", "multiple"] = Field(
+        description="usd: money; count; fraction: a 0-1 rate; percent: already a percent; multiple: a ratio "
+                    "such as ROAS")
+    integer: bool
+    range_total: Literal["sum", "formula"] | None = Field(
+        description="sum: its range total is its sum; formula: recomputed from the sums; None: no range total")
+
+
+class PageColumn(BaseModel):
+    metric: str
+    unit: str
+    label: str
+    group: str | None = Field(description="the header spanning consecutive columns of one group")
+    title: str | None
+
+
+class OverviewMetric(BaseModel):
+    metric: str
+    unit: str
+    label: str
+
+
+class PageView(BaseModel):
+    columns: list[PageColumn] = Field(description="the table columns, in order")
+    overview: list[OverviewMetric] = Field(description="the overview cards, also the row sparklines' choices")
+    range_days: int = Field(description="the default range: the window's last N days")
+    overview_days: int
+    row_spark_days: int
+    page_size: int
+    sort: str = Field(description="the entity table's default sort")
+    order: Literal["asc", "desc"]
+
+
+class Catalogue(BaseModel):
+    """The metric catalogue (the marts' YAML) and how the page shows it."""
+
+    metrics: list[CatalogueMetric] = Field(description="the metric columns of entity_daily_metrics, in order")
+    range_metrics: list[str] = Field(description="the metrics of a range total, in the order of `totals`")
+    page: PageView

@@ -1,0 +1,139 @@
+"""The metric catalogue: the marts' YAML (``models/marts/_marts__models.yml``) read once.
+
+The marts' YAML is the one list of the metric columns and their types (the dbt
+model contracts enforce it on the tables). Each metric column carries its facts
+in its column ``meta``::
+
+    unit: usd | count | fraction | percent | multiple   a metric, and how it is shown
+    range_total: sum | formula     a range metric (docs/metrics.md §8): its range total is
+                                   its sum, or a formula of the sums (macro range_total_metrics)
+    user_list: true                a list of user ids
+    page: {column, label, group, title, overview, sort}
+                                   a column of the dashboard page (its position, header, overview
+                                   card label; ``sort: desc``: the entity table's default sort)
+
+The dbt macro ``range_total_columns`` (macros/metrics/range_totals.sql) reads the
+same ``range_total`` keys from dbt's graph. The read API, the validation, the
+on-demand path and the page (through ``GET /api/catalogue``) take their metric
+lists from here; none writes a metric name again.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from python_hooks.project import PROJECT_DIR
+
+MARTS_YAML = Path("models") / "marts" / "_marts__models.yml"
+MARTS = ("entity_daily_metrics", "entity_country_breakdown")
+UNITS = ("usd", "count", "fraction", "percent", "multiple")
+RANGE_TOTALS = ("sum", "formula")
+
+
+@dataclass(frozen=True)
+class MetricColumn:
+    name: str
+    data_type: str  # the contract type, lower case: integer, decimal(18,2), varchar, ...
+    unit: str | None = None  # None: not a metric (a key, a list, a timestamp)
+    range_total: str | None = None  # 'sum' or 'formula'; None: no range total
+    user_list: bool = False
+    page: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def is_metric(self) -> bool:
+        return self.unit is not None
+
+    @property
+    def is_integer(self) -> bool:
+        return self.is_metric and self.data_type in ("integer", "bigint")
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The columns of each mart, in table order."""
+
+    columns: dict[str, tuple[MetricColumn, ...]]
+
+    def mart(self, mart: str = MARTS[0]) -> tuple[MetricColumn, ...]:
+        return self.columns[mart]
+
+    def metrics(self, mart: str = MARTS[0]) -> tuple[MetricColumn, ...]:
+        """The metric columns of a mart (those with a ``unit``), in table order."""
+        return tuple(c for c in self.columns[mart] if c.is_metric)
+
+    @property
+    def range_metrics(self) -> tuple[str, ...]:
+        """The metrics of a range total, in table order (what the read API returns)."""
+        return tuple(c.name for c in self.columns[MARTS[0]] if c.range_total)
+
+    @property
+    def summed_metrics(self) -> tuple[str, ...]:
+        """The range metrics whose range total is their sum."""
+        return tuple(c.name for c in self.columns[MARTS[0]] if c.range_total == "sum")
+
+    @property
+    def integer_metrics(self) -> frozenset[str]:
+        return frozenset(c.name for c in self.columns[MARTS[0]] if c.is_integer)
+
+    @property
+    def money_metrics(self) -> frozenset[str]:
+        return frozenset(c.name for c in self.columns[MARTS[0]] if c.unit == "usd")
+
+    @property
+    def list_columns(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns[MARTS[0]] if c.user_list)
+
+    def unit(self, name: str) -> str:
+        return {c.name: c.unit for c in self.columns[MARTS[0]]}[name]
+
+    @property
+    def page_columns(self) -> list[dict[str, Any]]:
+        """The columns of the page's tables, in page order: metric, unit, label, group, title."""
+        shown = sorted((c for c in self.columns[MARTS[0]] if "column" in c.page), key=lambda c: c.page["column"])
+        return [{"metric": c.name, "unit": c.unit, "label": c.page["label"], "group": c.page.get("group"),
+                 "title": c.page.get("title")} for c in shown]
+
+    @property
+    def default_sort(self) -> tuple[str, str]:
+        """(metric, 'asc' or 'desc'): the page column whose ``page`` meta has ``sort``."""
+        [(name, order)] = [(c.name, c.page["sort"]) for c in self.columns[MARTS[0]] if "sort" in c.page]
+        return name, order
+
+    @property
+    def overview_metrics(self) -> list[dict[str, Any]]:
+        """The page's overview cards (and row sparkline choices), in table order: metric, unit, label."""
+        return [{"metric": c.name, "unit": c.unit, "label": c.page["overview"]}
+                for c in self.columns[MARTS[0]] if "overview" in c.page]
+
+
+def _column(mart: str, raw: dict[str, Any]) -> MetricColumn:
+    meta = raw.get("meta") or (raw.get("config") or {}).get("meta") or {}
+    where = f"{MARTS_YAML}: {mart}.{raw['name']}"
+    if meta.get("unit") is not None and meta["unit"] not in UNITS:
+        raise ValueError(f"{where}: meta unit {meta['unit']!r} is not one of {UNITS}")
+    if meta.get("range_total") is not None:
+        if meta["range_total"] not in RANGE_TOTALS:
+            raise ValueError(f"{where}: meta range_total {meta['range_total']!r} is not one of {RANGE_TOTALS}")
+        if meta.get("unit") is None:
+            raise ValueError(f"{where}: a range metric needs a meta unit")
+    return MetricColumn(name=raw["name"], data_type=str(raw["data_type"]).strip().lower(), unit=meta.get("unit"),
+                        range_total=meta.get("range_total"), user_list=bool(meta.get("user_list", False)),
+                        page=dict(meta.get("page") or {}))
+
+
+def read_catalogue(path: Path) -> Catalogue:
+    """The catalogue of a marts YAML file (anchors and aliases resolved by PyYAML)."""
+    document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    models = {model["name"]: model for model in document["models"]}
+    return Catalogue({mart: tuple(_column(mart, column) for column in models[mart]["columns"]) for mart in MARTS})
+
+
+@functools.cache
+def catalogue(project_dir: Path = PROJECT_DIR) -> Catalogue:
+    """The project's metric catalogue (read once per process)."""
+    return read_catalogue(project_dir / MARTS_YAML)
