@@ -63,10 +63,6 @@ dbt-build: install
 lint: install
 	@mkdir -p $(dir $(TEST_DUCKDB_PATH))
 	DUCKDB_PATH=$(TEST_DUCKDB_PATH) $(BIN)/sqlfluff lint models analyses tests --processes 2
-	# the incremental refresh's scope models and filters, as an incremental run renders them
-	DUCKDB_PATH=$(TEST_DUCKDB_PATH) $(BIN)/sqlfluff lint --config conf/sqlfluff-incremental.cfg \
-		models/intermediate/incremental models/intermediate/cohorts/int_cohort_pairs_matched.sql \
-		models/intermediate/assembly models/marts --processes 2
 	$(BIN)/sqlfluff lint python_hooks/on_demand_sql --templater jinja
 
 dbt-test: install
