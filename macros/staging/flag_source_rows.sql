@@ -1,22 +1,4 @@
-{% macro flag_source_rows(source_name, table_name, reject_reason, copy_order_by, optional=false) -%}
-{%- set columns = ad_precompute.staged_columns(source_name, table_name) -%}
-source as (
-
-    {% if optional -%}
-        {{ ad_precompute.select_from_optional_source(source_name, table_name) }}
-    {%- else -%}
-        select * from {{ source(source_name, table_name) }}
-    {%- endif %}
-
-),
-
-renamed as (
-
-    select {{ ad_precompute.stage_source_columns(source_name, table_name) }}
-    from source
-
-),
-
+{% macro flag_source_rows(columns, reject_reason, copy_order_by) -%}
 numbered as (
 
     select

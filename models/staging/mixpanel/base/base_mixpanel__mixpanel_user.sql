@@ -5,8 +5,36 @@
 
 with
 
+source as (
+
+    select * from {{ source('mixpanel', 'mixpanel_user') }}
+
+),
+
+renamed as (
+
+    select
+        cast(distinct_id as {{ dbt.type_string() }}) as distinct_id,
+        nullif(cast(abi_campaign_id as {{ dbt.type_string() }}), '') as abi_campaign_id,
+        nullif(cast(abi_ad_set_id as {{ dbt.type_string() }}), '') as abi_adset_id,
+        nullif(cast(abi_ad_id as {{ dbt.type_string() }}), '') as abi_ad_id,
+        coalesce(cast(has_abi_attribution as {{ dbt.type_boolean() }}), false) as has_abi_attribution,
+        cast(country as {{ dbt.type_string() }}) as country
+    from source
+
+),
+
 {{ flag_source_rows(
-    'mixpanel', 'mixpanel_user', distinct_id_reject_reason('distinct_id'), copy_order_by='distinct_id'
+    [
+        'distinct_id',
+        'abi_campaign_id',
+        'abi_adset_id',
+        'abi_ad_id',
+        'has_abi_attribution',
+        'country',
+    ],
+    distinct_id_reject_reason('distinct_id'),
+    copy_order_by='distinct_id',
 ) }}
 
 select * from flagged

@@ -26,6 +26,36 @@ coalesce(
 
 with
 
-{{ flag_source_rows('mixpanel', 'user_product_metrics', reject_reason, copy_order_by='distinct_id') }}
+source as (
+
+    select * from {{ source('mixpanel', 'user_product_metrics') }}
+
+),
+
+renamed as (
+
+    select
+        cast(distinct_id as {{ dbt.type_string() }}) as distinct_id,
+        cast(product_id as {{ dbt.type_string() }}) as product_id,
+        cast(trial_conversion_rate as {{ type_double() }}) as trial_conversion_rate,
+        cast(trial_converted_to_refund_rate as {{ type_double() }}) as trial_converted_to_refund_rate,
+        cast(initial_purchase_to_refund_rate as {{ type_double() }}) as initial_purchase_to_refund_rate,
+        cast(current_value as {{ type_double() }}) as current_value_usd
+    from source
+
+),
+
+{{ flag_source_rows(
+    [
+        'distinct_id',
+        'product_id',
+        'trial_conversion_rate',
+        'trial_converted_to_refund_rate',
+        'initial_purchase_to_refund_rate',
+        'current_value_usd',
+    ],
+    reject_reason,
+    copy_order_by='distinct_id',
+) }}
 
 select * from flagged
