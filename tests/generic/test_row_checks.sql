@@ -6,12 +6,12 @@
     per column and check), each check as the single-column test it replaces:
       not_null                  a NULL value
       in_range                  a value that is NULL or outside [min_value, max_value]
-                                (metric-contract §6: rates and data_quality_score in
+                                (docs/metrics.md §6: rates and data_quality_score in
                                 [0, 1]; money, ratios and counts >= 0)
       accepted_values           a value outside the list (NULL passes, as dbt's own test)
       count_equals_list_length  a count that differs from the number of ids in its
                                 comma-separated list, or an empty list that is ''
-                                (metric-contract §6, "every count equals the length of its list")
+                                (docs/metrics.md §6, "every count equals the length of its list")
 
     Arguments (all optional, attached at model level):
       not_null                  list of columns

@@ -1,6 +1,6 @@
 -- Every source row of id_hierarchy_mapping, cast, with the reason it is
 -- rejected (NULL when kept): no ad_id, or an exact copy. Empty parent ids are
--- read as NULL (the sources YAML).
+-- read as NULL.
 
 with
 

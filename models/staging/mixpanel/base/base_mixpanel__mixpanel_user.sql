@@ -1,6 +1,6 @@
 -- Every source row of mixpanel_user, cast and renamed, with the reason it is
 -- rejected (NULL when kept): an unusable distinct_id, or an exact copy. Empty
--- abi ids read as NULL, a NULL has_abi_attribution as FALSE (the sources YAML);
+-- abi ids read as NULL, a NULL has_abi_attribution as FALSE;
 -- stg_ adds the country code.
 
 with
