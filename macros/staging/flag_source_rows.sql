@@ -1,4 +1,7 @@
-{% macro flag_source_rows(columns, reject_reason, copy_order_by) -%}
+{#- The staged columns are those `renamed` lists, as the model's enforced contract
+    types them (its models YAML), without reject_reason. -#}
+{% macro flag_source_rows(reject_reason, copy_order_by) -%}
+{%- set columns = model.columns.keys() | reject('equalto', 'reject_reason') | list -%}
 numbered as (
 
     select

@@ -6,12 +6,6 @@
 
 with
 
-source as (
-
-    select * from {{ source('meta_ads', 'ad_performance_daily') }}
-
-),
-
 renamed as (
 
     select
@@ -22,22 +16,10 @@ renamed as (
         cast(clicks as {{ dbt.type_bigint() }}) as clicks,
         cast(meta_trials as {{ dbt.type_bigint() }}) as meta_trials,
         cast(meta_purchases as {{ dbt.type_bigint() }}) as meta_purchases
-    from source
+    from {{ source('meta_ads', 'ad_performance_daily') }}
 
 ),
 
-{{ flag_source_rows(
-    [
-        'ad_id',
-        'report_date',
-        'spend_usd',
-        'impressions',
-        'clicks',
-        'meta_trials',
-        'meta_purchases',
-    ],
-    meta_row_reject_reason(),
-    copy_order_by='ad_id',
-) }}
+{{ flag_source_rows(meta_row_reject_reason(), copy_order_by='ad_id') }}
 
 select * from flagged

@@ -4,30 +4,16 @@
 
 with
 
-source as (
-
-    select * from {{ source('meta_ads', 'id_hierarchy_mapping') }}
-
-),
-
 renamed as (
 
     select
         cast(ad_id as {{ dbt.type_string() }}) as ad_id,
         nullif(cast(adset_id as {{ dbt.type_string() }}), '') as adset_id,
         nullif(cast(campaign_id as {{ dbt.type_string() }}), '') as campaign_id
-    from source
+    from {{ source('meta_ads', 'id_hierarchy_mapping') }}
 
 ),
 
-{{ flag_source_rows(
-    [
-        'ad_id',
-        'adset_id',
-        'campaign_id',
-    ],
-    "case when ad_id is null or ad_id = '' then 'null_key' end",
-    copy_order_by='ad_id',
-) }}
+{{ flag_source_rows("case when ad_id is null or ad_id = '' then 'null_key' end", copy_order_by='ad_id') }}
 
 select * from flagged

@@ -32,14 +32,6 @@ renamed as (
 
 ),
 
-{{ flag_source_rows(
-    [
-        'entity_type',
-        'entity_id',
-        'canonical_name',
-    ],
-    reject_reason,
-    copy_order_by='entity_id',
-) }}
+{{ flag_source_rows(reject_reason, copy_order_by='entity_id') }}
 
 select * from flagged

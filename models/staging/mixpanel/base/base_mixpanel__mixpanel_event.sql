@@ -9,12 +9,6 @@
 
 with
 
-source as (
-
-    select * from {{ source('mixpanel', 'mixpanel_event') }}
-
-),
-
 renamed as (
 
     select
@@ -24,7 +18,7 @@ renamed as (
         cast(event_time as {{ dbt.type_timestamp() }}) as event_time,
         cast(product_id as {{ dbt.type_string() }}) as product_id,
         cast(revenue_usd as {{ type_double() }}) as revenue_usd
-    from source
+    from {{ source('mixpanel', 'mixpanel_event') }}
 
 ),
 
@@ -63,12 +57,7 @@ numbered as (
 flagged as (
 
     select
-        event_uuid,
-        distinct_id,
-        event_name,
-        event_time,
-        product_id,
-        revenue_usd,
+        {{ staged_column_names('mixpanel', 'mixpanel_event') | join(',\n        ') }},
         coalesce(
             row_reject_reason,
             case when delivery_number > 1 then 'duplicate_delivery' end

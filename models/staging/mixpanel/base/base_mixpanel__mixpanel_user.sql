@@ -5,12 +5,6 @@
 
 with
 
-source as (
-
-    select * from {{ source('mixpanel', 'mixpanel_user') }}
-
-),
-
 renamed as (
 
     select
@@ -20,21 +14,10 @@ renamed as (
         nullif(cast(abi_ad_id as {{ dbt.type_string() }}), '') as abi_ad_id,
         coalesce(cast(has_abi_attribution as {{ dbt.type_boolean() }}), false) as has_abi_attribution,
         cast(country as {{ dbt.type_string() }}) as country
-    from source
+    from {{ source('mixpanel', 'mixpanel_user') }}
 
 ),
 
-{{ flag_source_rows(
-    [
-        'distinct_id',
-        'abi_campaign_id',
-        'abi_adset_id',
-        'abi_ad_id',
-        'has_abi_attribution',
-        'country',
-    ],
-    distinct_id_reject_reason('distinct_id'),
-    copy_order_by='distinct_id',
-) }}
+{{ flag_source_rows(distinct_id_reject_reason('distinct_id'), copy_order_by='distinct_id') }}
 
 select * from flagged

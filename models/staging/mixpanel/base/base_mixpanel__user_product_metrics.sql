@@ -26,12 +26,6 @@ coalesce(
 
 with
 
-source as (
-
-    select * from {{ source('mixpanel', 'user_product_metrics') }}
-
-),
-
 renamed as (
 
     select
@@ -41,21 +35,10 @@ renamed as (
         cast(trial_converted_to_refund_rate as {{ type_double() }}) as trial_converted_to_refund_rate,
         cast(initial_purchase_to_refund_rate as {{ type_double() }}) as initial_purchase_to_refund_rate,
         cast(current_value as {{ type_double() }}) as current_value_usd
-    from source
+    from {{ source('mixpanel', 'user_product_metrics') }}
 
 ),
 
-{{ flag_source_rows(
-    [
-        'distinct_id',
-        'product_id',
-        'trial_conversion_rate',
-        'trial_converted_to_refund_rate',
-        'initial_purchase_to_refund_rate',
-        'current_value_usd',
-    ],
-    reject_reason,
-    copy_order_by='distinct_id',
-) }}
+{{ flag_source_rows(reject_reason, copy_order_by='distinct_id') }}
 
 select * from flagged
