@@ -1,35 +1,13 @@
-{% macro roll_up_meta_measures(performance_model, by_country=false) -%}
+{#- The CTEs of a Meta roll-up model, ending in `meta_rolled_up`, from the model's
+    own import CTEs (or relations), passed by name. With a country_mapping the
+    rows are rolled up by country code too. -#}
+{% macro roll_up_meta_measures(meta_performance, ad_hierarchy, reporting_window, country_mapping=none) -%}
+{%- set by_country = country_mapping is not none -%}
 {%- set measures = ['spend_usd', 'impressions', 'clicks', 'meta_trials', 'meta_purchases', 'unmapped_country_rows'] -%}
 {%- set extra_grain = ['country_code'] if by_country else [] -%}
 {%- set extra = (', ' ~ extra_grain | join(', ')) if extra_grain else '' -%}
 {%- set carried = ['report_date'] + extra_grain + measures -%}
-{%- set performance, hierarchy = 'windowed', 'ad_hierarchy' -%}
-
-meta_performance as (
-
-    select * from {{ ref(performance_model) }}
-
-),
-
-ad_hierarchy as (
-
-    select * from {{ ref('stg_meta_ads__id_hierarchy_mapping') }}
-
-),
-{%- if by_country %}
-
-country_mapping as (
-
-    select * from {{ ref('int_country_mapping_resolved') }}
-
-),
-{%- endif %}
-
-reporting_window as (
-
-    select * from {{ ref('int_reporting_window_resolved') }}
-
-),
+{%- set performance = 'windowed' -%}
 
 -- the rows of the window{{ ', Meta labels mapped to a country code (unmapped: ZZ)' if by_country }}
 windowed as (
@@ -48,12 +26,12 @@ windowed as (
         {%- else %}
         0 as unmapped_country_rows
         {%- endif %}
-    from meta_performance
+    from {{ meta_performance }} as meta_performance
     {%- if by_country %}
-    left join country_mapping
+    left join {{ country_mapping }} as country_mapping
         on meta_performance.meta_country = country_mapping.meta_country
     {%- endif %}
-    cross join reporting_window
+    cross join {{ reporting_window }} as reporting_window
     where meta_performance.report_date between reporting_window.start_date and reporting_window.as_of_date
 
 ),
@@ -79,7 +57,7 @@ per_level as (
         performance.{{ column }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from {{ performance }} as performance
-    inner join {{ hierarchy }} as hierarchy
+    inner join {{ ad_hierarchy }} as hierarchy
         on performance.ad_id = hierarchy.ad_id
     where hierarchy.{{ level }}_id is not null
     {%- endfor %}

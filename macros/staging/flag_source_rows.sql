@@ -1,22 +1,7 @@
-{% macro flag_source_rows(source_name, table_name, reject_reason, copy_order_by, optional=false) -%}
-{%- set columns = ad_precompute.staged_columns(source_name, table_name) -%}
-source as (
-
-    {% if optional -%}
-        {{ ad_precompute.select_from_optional_source(source_name, table_name) }}
-    {%- else -%}
-        select * from {{ source(source_name, table_name) }}
-    {%- endif %}
-
-),
-
-renamed as (
-
-    select {{ ad_precompute.stage_source_columns(source_name, table_name) }}
-    from source
-
-),
-
+{#- The staged columns are those `renamed` lists, as the model's enforced contract
+    types them (its models YAML), without reject_reason. -#}
+{% macro flag_source_rows(reject_reason, copy_order_by) -%}
+{%- set columns = model.columns.keys() | reject('equalto', 'reject_reason') | list -%}
 numbered as (
 
     select

@@ -8,9 +8,6 @@
       overall_model    the relation holding the overall rows
       key_columns      the columns the two relations share as the overall key
       measure_columns  the columns that must add up
-
-    With `where: __incremental_scope__` an incremental run compares the touched
-    entity-days only, of both relations (macros/incremental/incremental_test_scope.sql).
 -#}
 {% test breakdown_sums_to_overall(model, overall_model, key_columns, measure_columns) %}
 
@@ -40,7 +37,7 @@ compared as (
         overall.{{ measure }} as overall_{{ measure }},
         coalesce(breakdown_totals.{{ measure }}, 0) as breakdown_{{ measure }}{% if not loop.last %},{% endif %}
         {%- endfor %}
-    from {{ incremental_test_scope(overall_model) }} as overall
+    from {{ overall_model }} as overall
     left join breakdown_totals
         on
         {%- for column in key_columns %}

@@ -44,16 +44,6 @@ measures_joined as (
 
 ),
 
--- an incremental run: only the touched entity-days (macros/incremental/)
-scoped_measures as (
-
-    select * from measures_joined
-    {{ incremental_scope_filter('keys', [
-        'measures_joined.entity_type', 'measures_joined.entity_id', 'measures_joined.report_date',
-    ]) }}
-
-),
-
 joined as (
 
     select
@@ -62,7 +52,7 @@ joined as (
         -- quality inputs
         entities.is_in_hierarchy_mapping,
         measures_joined.country_code = 'ZZ' as has_unmapped_country
-    from scoped_measures as measures_joined
+    from measures_joined
     inner join entities
         on
             measures_joined.entity_type = entities.entity_type

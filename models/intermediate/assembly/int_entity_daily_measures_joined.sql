@@ -56,10 +56,6 @@ entity_days as (
         reporting_dates.report_date
     from entities
     cross join reporting_dates
-    -- an incremental run: only the touched entity-days (macros/incremental/)
-    {{ incremental_scope_filter('keys', [
-        'entities.entity_type', 'entities.entity_id', 'reporting_dates.report_date',
-    ]) }}
 
 ),
 

@@ -15,8 +15,6 @@ with
 events as (
 
     select * from {{ ref('int_revenuecat_events_windowed') }}
-    -- an incremental run: only the users of the touched entity-days (macros/incremental/)
-    {{ incremental_scope_filter('users', ['distinct_id']) }}
 
 ),
 

@@ -7,6 +7,32 @@
 
 with
 
-{{ roll_up_meta_measures('stg_meta_ads__ad_performance_daily_country', by_country=true) }}
+meta_performance as (
+
+    select * from {{ ref('stg_meta_ads__ad_performance_daily_country') }}
+
+),
+
+ad_hierarchy as (
+
+    select * from {{ ref('stg_meta_ads__id_hierarchy_mapping') }}
+
+),
+
+country_mapping as (
+
+    select * from {{ ref('int_country_mapping_resolved') }}
+
+),
+
+reporting_window as (
+
+    select * from {{ ref('int_reporting_window_resolved') }}
+
+),
+
+{{ roll_up_meta_measures(
+    'meta_performance', 'ad_hierarchy', 'reporting_window', country_mapping='country_mapping'
+) }}
 
 select * from meta_rolled_up

@@ -4,6 +4,24 @@
 
 with
 
-{{ roll_up_meta_measures('stg_meta_ads__ad_performance_daily') }}
+meta_performance as (
+
+    select * from {{ ref('stg_meta_ads__ad_performance_daily') }}
+
+),
+
+ad_hierarchy as (
+
+    select * from {{ ref('stg_meta_ads__id_hierarchy_mapping') }}
+
+),
+
+reporting_window as (
+
+    select * from {{ ref('int_reporting_window_resolved') }}
+
+),
+
+{{ roll_up_meta_measures('meta_performance', 'ad_hierarchy', 'reporting_window') }}
 
 select * from meta_rolled_up

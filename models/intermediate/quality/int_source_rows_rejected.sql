@@ -26,7 +26,7 @@ rejected_in_staging as (
         select
             '{{ table_name }}' as source_table,
             reject_reason,
-            {{ describe_record(staged_columns(source_name, table_name)) }} as source_record
+            {{ describe_record(staged_column_names(source_name, table_name)) }} as source_record
         from {{ ref('base_' ~ source_name ~ '__' ~ table_name) }}
         where reject_reason is not null
     {%- endfor %}
@@ -43,7 +43,7 @@ meta_outside_window as (
         select
             '{{ table_name }}' as source_table,
             'outside_reporting_window' as reject_reason,
-            {{ describe_record(staged_columns('meta_ads', table_name), 'meta_rows') }} as source_record
+            {{ describe_record(staged_column_names('meta_ads', table_name), 'meta_rows') }} as source_record
         from {{ ref('stg_meta_ads__' ~ table_name) }} as meta_rows
         cross join reporting_window
         where
@@ -58,7 +58,7 @@ events_after_as_of_date as (
     select
         'mixpanel_event' as source_table,
         'after_as_of_date' as reject_reason,
-        {{ describe_record(staged_columns('mixpanel', 'mixpanel_event'), 'events') }} as source_record
+        {{ describe_record(staged_column_names('mixpanel', 'mixpanel_event'), 'events') }} as source_record
     from {{ ref('stg_mixpanel__mixpanel_event') }} as events
     cross join reporting_window
     where events.event_date > reporting_window.as_of_date

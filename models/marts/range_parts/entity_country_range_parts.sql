@@ -17,5 +17,4 @@ select
     country_code,
     {{ range_total_parts_columns() }}
 from mart_rows
-{{ incremental_scope_filter('keys', ['mart_rows.entity_type', 'mart_rows.entity_id', 'mart_rows.date']) }}
 order by entity_type, entity_id, date, country_code

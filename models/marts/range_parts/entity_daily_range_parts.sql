@@ -18,5 +18,4 @@ select
     date,
     {{ range_total_parts_columns() }}
 from mart_rows
-{{ incremental_scope_filter('keys', ['mart_rows.entity_type', 'mart_rows.entity_id', 'mart_rows.date']) }}
 order by entity_type, entity_id, date

@@ -11,7 +11,13 @@ base as (
 kept as (
 
     select
-        {{ staged_columns('meta_ads', 'ad_performance_daily') | join(',\n        ') }}
+        ad_id,
+        report_date,
+        spend_usd,
+        impressions,
+        clicks,
+        meta_trials,
+        meta_purchases
     from base
     where reject_reason is null
 

@@ -11,7 +11,14 @@ base as (
 kept as (
 
     select
-        {{ staged_columns('meta_ads', 'ad_performance_daily_country') | join(',\n        ') }}
+        ad_id,
+        report_date,
+        meta_country,
+        spend_usd,
+        impressions,
+        clicks,
+        meta_trials,
+        meta_purchases
     from base
     where reject_reason is null
 

@@ -11,7 +11,9 @@ base as (
 kept as (
 
     select
-        {{ staged_columns('meta_ads', 'id_hierarchy_mapping') | join(',\n        ') }}
+        ad_id,
+        adset_id,
+        campaign_id
     from base
     where reject_reason is null
 

@@ -12,7 +12,9 @@ base as (
 kept as (
 
     select
-        {{ staged_columns('meta_ads', 'id_name_mapping') | join(',\n        ') }}
+        entity_type,
+        entity_id,
+        canonical_name
     from base
     where reject_reason is null
 

@@ -12,7 +12,12 @@ base as (
 kept as (
 
     select
-        {{ staged_columns('mixpanel', 'mixpanel_event') | join(',\n        ') }},
+        event_uuid,
+        distinct_id,
+        event_name,
+        event_time,
+        product_id,
+        revenue_usd,
         cast(event_time as date) as event_date
     from base
     where reject_reason is null

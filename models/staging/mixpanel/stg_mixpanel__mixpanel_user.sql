@@ -13,7 +13,12 @@ base as (
 kept as (
 
     select
-        {{ staged_columns('mixpanel', 'mixpanel_user') | join(',\n        ') }},
+        distinct_id,
+        abi_campaign_id,
+        abi_adset_id,
+        abi_ad_id,
+        has_abi_attribution,
+        country,
         coalesce(nullif(upper(trim(country)), ''), 'ZZ') as country_code
     from base
     where reject_reason is null

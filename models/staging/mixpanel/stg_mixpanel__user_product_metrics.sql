@@ -11,7 +11,12 @@ base as (
 kept as (
 
     select
-        {{ staged_columns('mixpanel', 'user_product_metrics') | join(',\n        ') }}
+        distinct_id,
+        product_id,
+        trial_conversion_rate,
+        trial_converted_to_refund_rate,
+        initial_purchase_to_refund_rate,
+        current_value_usd
     from base
     where reject_reason is null
 

@@ -3,6 +3,21 @@
 
 with
 
-{{ flag_source_rows('meta_ads', 'ad_performance_daily_country', meta_row_reject_reason(), copy_order_by='ad_id') }}
+renamed as (
+
+    select
+        cast(ad_id as {{ dbt.type_string() }}) as ad_id,
+        cast(date as date) as report_date,
+        cast(country as {{ dbt.type_string() }}) as meta_country,
+        cast(spend as {{ type_double() }}) as spend_usd,
+        cast(impressions as {{ dbt.type_bigint() }}) as impressions,
+        cast(clicks as {{ dbt.type_bigint() }}) as clicks,
+        cast(meta_trials as {{ dbt.type_bigint() }}) as meta_trials,
+        cast(meta_purchases as {{ dbt.type_bigint() }}) as meta_purchases
+    from {{ source('meta_ads', 'ad_performance_daily_country') }}
+
+),
+
+{{ flag_source_rows(meta_row_reject_reason(), copy_order_by='ad_id') }}
 
 select * from flagged

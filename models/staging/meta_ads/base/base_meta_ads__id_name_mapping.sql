@@ -16,6 +16,22 @@ case
 
 with
 
-{{ flag_source_rows('meta_ads', 'id_name_mapping', reject_reason, copy_order_by='entity_id', optional=true) }}
+source as (
+
+    {{ select_from_optional_source('meta_ads', 'id_name_mapping') }}
+
+),
+
+renamed as (
+
+    select
+        cast(entity_type as {{ dbt.type_string() }}) as entity_type,
+        cast(entity_id as {{ dbt.type_string() }}) as entity_id,
+        nullif(cast(canonical_name as {{ dbt.type_string() }}), '') as canonical_name
+    from source
+
+),
+
+{{ flag_source_rows(reject_reason, copy_order_by='entity_id') }}
 
 select * from flagged

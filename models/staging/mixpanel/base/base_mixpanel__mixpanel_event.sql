@@ -6,20 +6,19 @@
 -- (product_id, revenue_usd) is kept, the others are `duplicate_delivery`.
 -- event_time is cast to TIMESTAMP in the session zone, UTC (profiles.yml), so a
 -- TIMESTAMPTZ source is taken in UTC.
-{%- set columns = staged_columns('mixpanel', 'mixpanel_event') %}
 
 with
 
-source as (
-
-    select * from {{ source('mixpanel', 'mixpanel_event') }}
-
-),
-
 renamed as (
 
-    select {{ stage_source_columns('mixpanel', 'mixpanel_event') }}
-    from source
+    select
+        cast(event_uuid as {{ dbt.type_string() }}) as event_uuid,
+        cast(distinct_id as {{ dbt.type_string() }}) as distinct_id,
+        cast(event_name as {{ dbt.type_string() }}) as event_name,
+        cast(event_time as {{ dbt.type_timestamp() }}) as event_time,
+        cast(product_id as {{ dbt.type_string() }}) as product_id,
+        cast(revenue_usd as {{ type_double() }}) as revenue_usd
+    from {{ source('mixpanel', 'mixpanel_event') }}
 
 ),
 
@@ -58,7 +57,7 @@ numbered as (
 flagged as (
 
     select
-        {{ columns | join(',\n        ') }},
+        {{ staged_column_names('mixpanel', 'mixpanel_event') | join(',\n        ') }},
         coalesce(
             row_reject_reason,
             case when delivery_number > 1 then 'duplicate_delivery' end

@@ -26,6 +26,19 @@ coalesce(
 
 with
 
-{{ flag_source_rows('mixpanel', 'user_product_metrics', reject_reason, copy_order_by='distinct_id') }}
+renamed as (
+
+    select
+        cast(distinct_id as {{ dbt.type_string() }}) as distinct_id,
+        cast(product_id as {{ dbt.type_string() }}) as product_id,
+        cast(trial_conversion_rate as {{ type_double() }}) as trial_conversion_rate,
+        cast(trial_converted_to_refund_rate as {{ type_double() }}) as trial_converted_to_refund_rate,
+        cast(initial_purchase_to_refund_rate as {{ type_double() }}) as initial_purchase_to_refund_rate,
+        cast(current_value as {{ type_double() }}) as current_value_usd
+    from {{ source('mixpanel', 'user_product_metrics') }}
+
+),
+
+{{ flag_source_rows(reject_reason, copy_order_by='distinct_id') }}
 
 select * from flagged
