@@ -105,9 +105,7 @@ def tiny_dataset_without_column(tmp_path):
 # --- the data-quality gate fails on broken data -----------------------------------------
 
 BREAKAGES = {
-    # invariant (metric-contract §6)        -> SQL that breaks it on a copy of the warehouse
-    "count_equals_list_length": "update entity_daily_metrics set mixpanel_purchase_count = 5 "
-                                "where entity_id = 'c9' and date = '2025-01-02'",
+    # invariant (docs/metrics.md §6)        -> SQL that breaks it on a copy of the warehouse
     "list_is_subset": "update entity_daily_metrics set converted_user_ids = 'u1,zz_not_post_trial' "
                       "where entity_id = '000777' and date = '2025-01-02'",
     "unique_key_entity_daily_metrics": "insert into entity_daily_metrics select * from entity_daily_metrics "
@@ -115,17 +113,22 @@ BREAKAGES = {
     "has_parent_row": "insert into entity_country_breakdown select * replace ('no_such_ad' as entity_id) "
                       "from entity_country_breakdown where entity_id = 'ghost'",
     "date_spine_complete": "delete from entity_daily_metrics where entity_id = '777' and date = '2025-01-07'",
-    "in_range_entity_daily_metrics_trial_conversion_rate_actual":
-        "update entity_daily_metrics set trial_conversion_rate_actual = 1.5 "
-        "where entity_id = 'as2' and date = '2025-01-04'",
-    "in_range_entity_daily_metrics_data_quality_score":
-        "update entity_daily_metrics set data_quality_score = 1.5 where entity_id = 'as2' and date = '2025-01-06'",
-    "in_range_entity_daily_metrics_actual_revenue_usd":
-        "update entity_daily_metrics set actual_revenue_usd = -1 where entity_id = 'as2' and date = '2025-01-07'",
     "breakdown_sums_to_overall": "update entity_country_breakdown set mixpanel_trial_count = 0, trial_user_ids = null "
                                  "where entity_id = '000777' and country_code = 'US'",
     "parent_equals_sum_of_ads": "update entity_daily_metrics set meta_clicks = 999 "
                                 "where entity_id = 'c1' and date = '2025-01-02'",
+}
+# the row-by-row checks of one row_checks test: each must be named in its failing rows' failed_checks
+ROW_CHECK_BREAKAGES = {
+    "mixpanel_purchase_count: count_equals_list_length":
+        "update entity_daily_metrics set mixpanel_purchase_count = 5 where entity_id = 'c9' and date = '2025-01-02'",
+    "trial_conversion_rate_actual: in_range":
+        "update entity_daily_metrics set trial_conversion_rate_actual = 1.5 "
+        "where entity_id = 'as2' and date = '2025-01-04'",
+    "data_quality_score: in_range":
+        "update entity_daily_metrics set data_quality_score = 1.5 where entity_id = 'as2' and date = '2025-01-06'",
+    "actual_revenue_usd: in_range":
+        "update entity_daily_metrics set actual_revenue_usd = -1 where entity_id = 'as2' and date = '2025-01-07'",
 }
 
 
@@ -134,11 +137,11 @@ def test_each_invariant_fails_on_data_that_breaks_it(tmp_path, tiny_build, tiny_
     shutil.copy(tiny_build["warehouse"], broken)
     con = duckdb.connect(str(broken))
     try:
-        for sql in BREAKAGES.values():
+        for sql in [*BREAKAGES.values(), *ROW_CHECK_BREAKAGES.values()]:
             con.execute(sql)
     finally:
         con.close()
-    result = run_dbt(["test", "--select", "entity_daily_metrics", "entity_country_breakdown",
+    result = run_dbt(["test", "--store-failures", "--select", "entity_daily_metrics", "entity_country_breakdown",
                       "--exclude", "test_type:unit", "--vars", tiny_vars(tiny_build["raw_dir"])],
                      duckdb_path=broken, target_path=tmp_path / "target", check=False)
     assert result.returncode != 0
@@ -146,3 +149,11 @@ def test_each_invariant_fails_on_data_that_breaks_it(tmp_path, tiny_build, tiny_
     failed = [r["unique_id"] for r in results if r["status"] == "fail"]
     not_caught = [name for name in BREAKAGES if not any(name in uid for uid in failed)]
     assert not not_caught, f"breakages no test caught: {not_caught}; failed tests: {failed}"
+    con = duckdb.connect(str(broken), read_only=True)
+    try:
+        named = " ".join(row[0] for row in con.execute(
+            "select failed_checks from main_dbt_test__audit.entity_daily_metrics_row_checks").fetchall())
+    finally:
+        con.close()
+    not_named = [check for check in ROW_CHECK_BREAKAGES if check not in named]
+    assert not not_named, f"row checks not named by row_checks: {not_named}; failed_checks: {named}"
