@@ -1,5 +1,5 @@
 -- Read API /api/entities: one row per entity of a level, with every metric's
--- range total (metric-contract §8, range_totals), sorted and paginated.
+-- range total (docs/metrics.md §8, range_totals), sorted and paginated.
 -- Parameters (prepared statement): $1 entity_type, $2 start_day, $3 end_day, $4 parent_id, $5 sort, $6 sort_order, $7 page_limit, $8 page_offset
 -- ($4 NULL: every entity of the level; $5 'name', 'entity_id' or a metric of
 -- range_total_metric_names; $6 'asc' or 'desc'.)

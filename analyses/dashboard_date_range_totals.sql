@@ -1,5 +1,5 @@
 -- Dashboard: every metric of one entity over a date range (overall), as
--- metric-contract §8 defines range totals; the read API's
+-- docs/metrics.md §8 defines range totals; the read API's
 -- /api/entities/{level}/{entity_id} totals.
 -- Parameters (prepared statement): $1 entity_type, $2 entity_id, $3 start_day, $4 end_day
 -- Ratios of a range are recomputed from the summed counts (range_totals), never

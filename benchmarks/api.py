@@ -49,7 +49,7 @@ from python_hooks.release import release_info  # noqa: E402
 LUA = BENCH_DIR / "api_paths.lua"
 PUBLISHED_NAME = "dash.duckdb"
 LEVELS = ("campaign", "adset", "ad")
-# target label -> (seconds, strict <), judged on the p99 under load (issue 7)
+# target label -> (seconds, strict <), judged on the p99 under load
 TARGETS = {"single entity: p99 ≤ 10 ms": (0.010, False), "page data: p99 ≤ 100 ms": (0.100, False),
            "28-day sparkline: p99 < 50 ms": (0.050, True), "any load: p99 < 1 s": (1.0, True)}
 SINGLE, PAGE, SPARK, ANY = TARGETS
@@ -278,7 +278,7 @@ def report(args, machine: dict, rel: dict, server: dict, results: dict, seconds:
         "built when it opened the release (the warm-up): what a marketer opening the dashboard gets.",
         "* **Latency**: wrk's, send to the last byte of the answer; p50 / p99 of its histogram. "
         "*Server CPU / request* = the server's CPU time during the pass / its requests.",
-        "* **Targets** (issue 7), judged on the p99 under load: single-entity endpoints ≤ 10 ms, the page's data "
+        "* **Targets**, judged on the p99 under load: single-entity endpoints ≤ 10 ms, the page's data "
         "≤ 100 ms per request, the 28-day sparkline < 50 ms, any load < 1 s.\n",
         "## Results\n",
     ]

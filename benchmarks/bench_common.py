@@ -372,7 +372,7 @@ def run_build(args, cache_dir: Path, runs_dir: Path, i: int | str, venv_bin: Pat
 
     `i` names the run's folder `<runs_dir>/build_<i>/` (its logs and dbt output). dbt's target
     is `target_dir` when given, shared by the builds that pass it, so that dbt reuses its saved
-    parse as `precompute run` does (D74); else a fresh `<run folder>/target`. `command` "parse"
+    parse as `precompute run` does; else a fresh `<run folder>/target`. `command` "parse"
     only parses (a warm-up of the shared target)."""
     run_dir = runs_dir / f"build_{i}"
     if run_dir.exists():

@@ -1,4 +1,4 @@
-"""Benchmark of the full ``dbt build`` on a generated data set (issue 3, item 5).
+"""Benchmark of the full ``dbt build`` on a generated data set.
 
 Run from anywhere with the project's virtualenv::
 
@@ -30,7 +30,7 @@ What it does, in order:
    (dbt-duckdb already checkpoints on close; this makes sure no WAL is left), then
    read-only: row counts of the two marts, ``pragma database_size``, and the marts alone
    copied (in their stored order) into a fresh DuckDB file whose size is measured.
-5. Floor probe (issue 9), after every build, on that build's warehouse, in a child process:
+5. Floor probe, after every build, on that build's warehouse, in a child process:
    ``benchmarks/floor_probe.py`` (plain DuckDB: the two finished marts copied sorted into a
    fresh file, and the cohort lists computed naively from the raw files). The report's
    headline is the ratio build wall time / probe time, build and probe alternating so that
@@ -243,11 +243,11 @@ def report(args, machine, data, baselines, builds, probes, fixed, n_sample_rows,
 
     out.append("## Results\n")
     nb, nr = len(builds), len(baselines)
-    out.append(md_table(["Floor probe (issue 9)", "Value", "Detail"], [
+    out.append(md_table(["Floor probe", "Value", "Detail"], [
         [f"Build wall time, `dbt build` (median of {nb})", fmt_s(b_wall),
          ", ".join(f"{b['wall_s']:.1f}" for b in builds) + " s"],
         ["dbt's parse in the timed builds", ", ".join(dict.fromkeys(b["parse"] for b in builds + fixed)),
-         "partial: dbt reused its saved parse, as `precompute run` does (D74); `--cold-parse` for a full "
+         "partial: dbt reused its saved parse, as `precompute run` does; `--cold-parse` for a full "
          "parse in every build (about 4.5 s more)"],
         [f"Floor probe wall time (median of {len(probes)}, each right after its build)", fmt_s(p_wall),
          ", ".join(f"{p['wall_s']:.1f}" for p in probes) + " s"],
@@ -429,7 +429,7 @@ def main(argv=None) -> int:
     sample = {"raw_dir": sample_dir, "db_name": "warehouse_sample.duckdb"}
     # one dbt target for the year builds and one for the sample builds, each parsed once
     # before the timed builds: every build reuses dbt's saved parse, as `precompute run`
-    # does (D74); --cold-parse gives each build a fresh target instead
+    # does; --cold-parse gives each build a fresh target instead
     year_target = None if args.cold_parse else runs_dir / "target_year"
     sample_target = None if args.cold_parse else runs_dir / "target_sample"
     if not args.cold_parse:

@@ -1,4 +1,4 @@
-"""The floor probe (issue 9): what plain DuckDB needs for the build's unavoidable work.
+"""The floor probe: what plain DuckDB needs for the build's unavoidable work.
 
     .venv/bin/python benchmarks/floor_probe.py <raw_data_dir> <built warehouse> <scratch.duckdb>
 

@@ -1,4 +1,4 @@
-"""Benchmark of ``precompute import`` at year scale (issue 10): rows per second and peak memory.
+"""Benchmark of ``precompute import`` at year scale: rows per second and peak memory.
 
     .venv/bin/python benchmarks/imports.py                   # year scale, seed 42, 3 runs of each
     .venv/bin/python benchmarks/imports.py --scale small     # smoke run

@@ -1,4 +1,4 @@
-"""Dashboard request latency: pre-computed marts vs the on-demand path (issue 3).
+"""Dashboard request latency: pre-computed marts vs the on-demand path.
 
 Run from anywhere with the project's virtualenv::
 

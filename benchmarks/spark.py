@@ -1,4 +1,4 @@
-"""Spark on one machine against DuckDB: the same ``dbt build`` of the project (issue 12).
+"""Spark on one machine against DuckDB: the same ``dbt build`` of the project.
 
 Run from anywhere with the project's virtualenv, after ``make install-spark``::
 

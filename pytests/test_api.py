@@ -430,7 +430,7 @@ def test_nothing_published_is_a_503(tmp_path):
     assert response.status_code == 503 and "precompute run" in response.json()["detail"]
 
 
-# --- the warm-up of a new release (docs/decisions.md D50) --------------------------------------
+# --- the warm-up of a new release --------------------------------------
 
 def _page_first_view(health: dict, view: dict) -> list[tuple[str, dict]]:
     """The requests of the page's first load and first clicks, as python_hooks/api/static/app.js sends them

@@ -8,11 +8,11 @@ dbt's target path and log path all in tmp_path (nothing is written to the projec
 Expected numbers, worked out by hand from tiny_dataset.py (window 2025-01-01 ..
 2025-01-10, trial_days 7):
 
-Entities (contract §3): campaign c1, c2 (u5's own id), c9 (u3's own id) = 3;
+Entities (docs/metrics.md §3): campaign c1, c2 (u5's own id), c9 (u3's own id) = 3;
 adset as1, as2 = 2; ad 000777, 777, a2, orphan (Meta only), ghost (u3 only) = 5.
 10 entities x 10 days = 100 rows of entity_daily_metrics.
 
-entity_country_breakdown (contract §4: Meta country data after mapping, or
+entity_country_breakdown (docs/metrics.md §4: Meta country data after mapping, or
 trial / purchase users of that country), all on 2025-01-02 unless noted:
   Meta: 000777 United States + US -> US, Atlantis -> ZZ; 777 Germany -> DE
         (its exact duplicate counts once), rolled up to as1 and c1.
@@ -24,7 +24,7 @@ trial / purchase users of that country), all on 2025-01-02 unless noted:
   campaign: c1 US, c1 ZZ, c1 DE, c1 ZZ (01-09), c2 US, c9 DE              = 6
                                                                    total = 16
 
-int_source_rows_rejected (contract §2 and the window):
+int_source_rows_rejected (docs/metrics.md §2 and the window):
   ad_performance_daily          exact_duplicate 1 (000777 01-02), negative_measure 1 (a2),
                                 outside_reporting_window 1 (000777 01-12)          = 3
   ad_performance_daily_country  exact_duplicate 1 (777 Germany)                     = 1

@@ -1,4 +1,4 @@
-"""`precompute import` (issue 10): the same data as a legacy SQLite database, a
+"""`precompute import`: the same data as a legacy SQLite database, a
 Mixpanel export and CSV files gives the same marts as given as Parquet.
 
 The reference is the tiny hand-written data set (pytests/tiny_dataset.py) built

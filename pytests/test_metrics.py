@@ -1,7 +1,7 @@
 """The metrics of the hand-checked data set, computed by both implementations.
 
 One data set (pytests/tiny_dataset.py: TABLES, and TABLES with EDGES), one list
-of cells worked out by hand from the metric contract (the arithmetic is in the
+of cells worked out by hand from docs/metrics.md (the arithmetic is in the
 comments; no value comes from the code under test), and every cell checked
 against each implementation:
 
@@ -186,7 +186,7 @@ CELLS = {
         "trial_conversion_estimate_pair_count": 99,          # acc_000's pair has no metrics row
         "trial_conversion_rate_estimated": D("0.5000"),
     }) for name, country in (("overall", None), ("breakdown US", "US"))},
-    "a refund of a trial and a purchase pair counts once (D12)": ("edges", "ad", "refund_once", JAN_2, None, {
+    "a refund of a trial and a purchase pair counts once": ("edges", "ad", "refund_once", JAN_2, None, {
         # d12 on 01-02: trial prod_d 08:00, purchase 09:00 (6.00), conversion 10:00 (7.00),
         # refund -7.00 11:00: after the conversion and after the purchase, so both pairs are
         # refunded, but the money counts the one refund once.
@@ -207,7 +207,7 @@ CELLS = {
         # 1 - 0.2 (refund_once is not in the mapping) - 0.1 (trials) - 0.1 (purchases)
         "data_quality_score": D("0.60"),
     }),
-    "an ad only in the per-country Meta table is an entity (D8)": ("edges", "ad", "country_only", JAN_4, None, {
+    "an ad only in the per-country Meta table is an entity": ("edges", "ad", "country_only", JAN_4, None, {
         "meta_spend": D("0.00"), "data_quality_score": D("0.80")}),   # 1 - 0.2 (not in mapping)
     "Namibia's code is 'NA', not NULL": ("edges", "ad", "country_only", JAN_4, "NA", {
         "meta_spend": D("2.00"), "meta_impressions": 20, "meta_clicks": 1, "data_quality_score": D("0.80")}),
@@ -322,7 +322,7 @@ def test_entities_and_breakdown_rows(implementation, builds, on_demand, tiny_con
 
 @pytest.mark.parametrize("implementation", ["dbt", "on_demand"])
 def test_window_defaults_to_the_dates_of_the_kept_source_rows(implementation, tiny_build, tmp_path):
-    # earliest: u1's trial on 2024-12-31; latest: the 2025-01-12 Meta row (D1)
+    # earliest: u1's trial on 2024-12-31; latest: the 2025-01-12 Meta row
     if implementation == "dbt":
         warehouse = tmp_path / "defaults.duckdb"
         run_dbt(["run", "--select", "+int_reporting_window_resolved",

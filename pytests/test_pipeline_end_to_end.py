@@ -3,7 +3,7 @@ grain, the quality models, the vars, and the data-quality gate. The metric value
 of its cells are checked by hand in test_metrics.py, against dbt and the on-demand
 path alike.
 
-Every expected value below is worked out by hand from the metric contract, in
+Every expected value below is worked out by hand from docs/metrics.md, in
 the comments next to it; none is produced by the code under test.
 Window: 2025-01-01 .. 2025-01-10, trial_days 7 -> cohorts up to 2025-01-03 are post-trial.
 """

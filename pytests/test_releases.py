@@ -1,4 +1,4 @@
-"""Releases (contract §7): readers during runs, failed and killed runs, rollback.
+"""Releases (docs/metrics.md §7): readers during runs, failed and killed runs, rollback.
 
 ``test_readers_never_fail_across_good_failed_and_killed_runs`` is the issue's
 "readers during runs" test. After a first release is published, two reader
@@ -211,7 +211,7 @@ def test_rollback_publishes_the_previous_release_and_reports_stay_with_their_run
         report = json.loads((work / "target" / "runs" / run_id / "run_report.json").read_text())
         assert report["run_id"] == run_id and report["status"] == "published" and report["exit_code"] == 0
         assert report["gates"]["validate"]["passed"] is True
-    # the same vars, project and profile (dbt is given .build/current/, D74): the runs
+    # the same vars, project and profile (dbt is given .build/current/): the runs
     # after the first reuse dbt's saved parse
     parses = [json.loads((work / "target" / "runs" / run_id / "run_report.json").read_text())["dbt_parse"]
               for run_id in ids]

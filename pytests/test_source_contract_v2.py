@@ -1,4 +1,4 @@
-"""Metric contract v2 on the inputs (§1 source types and empty tables, the
+"""The source checks (docs/metrics.md §1 source types and empty tables, the
 optional id_name_mapping; §2 rejects; §5 types), on mutated copies of the tiny
 hand-written data set (pytests/tiny_dataset.py).
 
@@ -32,7 +32,7 @@ def _tiny(table: str) -> str:
 # --- broken inputs: stop before any model ---------------------------------------------
 
 BROKEN_INPUTS = {
-    # ids stored as numbers: leading zeros are lost (contract §1)
+    # ids stored as numbers: leading zeros are lost (docs/metrics.md §1)
     "ad_performance_daily_country": f"""
         select * replace (cast(777 as bigint) as ad_id) from ({_tiny('ad_performance_daily_country')})
     """,
@@ -137,7 +137,7 @@ def test_every_reject_has_its_reason(edges_con):
     counts = {(t, r): n for t, r, n in edges_con.execute("""
         select source_table, reject_reason, count(*) from int_source_rows_rejected group by all""").fetchall()}
     assert counts == tiny_dataset.REJECTS | {
-        # contract v2 §2
+        # docs/metrics.md §2
         ("ad_performance_daily", "negative_measure"): 2,         # tiny's a2 -1.00, negm impressions -3
         ("ad_performance_daily", "non_finite_measure"): 3,       # NaN, +Inf, -Inf spend
         ("ad_performance_daily_country", "non_finite_measure"): 1,

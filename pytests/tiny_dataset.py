@@ -16,7 +16,7 @@ Users:
   u6  only abi_ad_set_id as2 (campaign c1 filled from the adset), country '' → ZZ
   `bad,id` and NULL distinct_id are rejected.
 
-EDGES adds to it every reject case of contract v2 and the edge values (one
+EDGES adds to it every reject case of the source checks and the edge values (one
 build, pytests/test_source_contract_v2.py and test_metrics.py):
   ad acc      1 Meta trial and 1 cent of spend against 100 Mixpanel trials (users
               acc_000..acc_099, country ' us'; acc_000's metrics row rejected: rate 1.5)
@@ -24,8 +24,8 @@ build, pytests/test_source_contract_v2.py and test_metrics.py):
               TIMESTAMPTZ trial at 23:30 UTC, DE) and blank_country ('   ' -> ZZ)
   ads nanm, infm, ninfm, negm   Meta rows with NaN / ±Infinity spend, negative impressions
   ad refund_once  user d12: trial, purchase, conversion and one refund of prod_d on 01-02
-              (the refund counts once, D12)
-  ad country_only only in the per-country Meta table (D8), label Namibia -> 'NA'
+              (the refund counts once)
+  ad country_only only in the per-country Meta table, label Namibia -> 'NA'
   blank_ids   empty abi ids (read as NULL) on ad a2, country FR
   and rejected events, metrics rows and names (see test_source_contract_v2.py).
 """
@@ -217,7 +217,7 @@ EDGES: dict[str, str] = {
                 ('e_inf',       'u6',            'RC Initial purchase', '2025-01-05 11:00:00', 'prod_y', '-inf'),
                 -- a bad copy of u3's purchase e30 that sorts first: it must not hide the good one
                 ('e30',         'u3',            'RC Initial purchase', '2025-01-02 08:00:00', 'prod_a', 'nan'),
-                -- D12: a trial, a purchase and a conversion of one product on one day, one refund
+                -- a trial, a purchase and a conversion of one product on one day, one refund
                 ('d12_t',       'd12',           'RC Trial started',    '2025-01-02 08:00:00', 'prod_d', null),
                 ('d12_p',       'd12',           'RC Initial purchase', '2025-01-02 09:00:00', 'prod_d', '6.00'),
                 ('d12_c',       'd12',           'RC Trial converted',  '2025-01-02 10:00:00', 'prod_d', '7.00'),

@@ -4,11 +4,11 @@
 or ad) for one date range, overall or for one country, directly from the six raw
 Parquet source tables with DuckDB SQL, the way a dashboard without
 pre-computation would. It reads no dbt model and shares no SQL with the dbt
-project: it is an independent second implementation of the metric contract and
+project: it is an independent second implementation of docs/metrics.md and
 docs/decisions.md, which validates the pre-computed tables (``precompute
 validate``, the release gate) and is the baseline of the performance benchmarks.
-Where the dbt path fails a gate (two different rows for one key, D4), this path
-has no gate and uses every kept row (D44).
+Where the dbt path fails a gate (two different rows for one key), this path
+has no gate and uses every kept row.
 
 Usage::
 
@@ -23,7 +23,7 @@ Usage::
 
 The SQL is in ``python_hooks/on_demand_sql/`` (Jinja templates rendered here with
 jinja2, linted by sqlfluff): ``sources.sql`` cleans the six sources (§2),
-``source_window.sql`` finds the default window (D1), ``daily_metrics.sql``
+``source_window.sql`` finds the default window, ``daily_metrics.sql``
 answers a batch of requests of one level, ``entities.sql`` lists the entity set
 (§3). By default the cleaned sources are views over the Parquet files, so every
 query reads the files (the "current dashboard" baseline); ``materialize=True``
@@ -32,7 +32,7 @@ much faster, with the same results.
 
 ``daily_metrics`` clips [start, end] to [start_date, as_of_date] (an empty range
 gives ``[]``); values are not rounded (money and rates are Python floats).
-``range_totals`` follows contract §8 from the unrounded daily rows.
+``range_totals`` follows docs/metrics.md §8 from the unrounded daily rows.
 """
 
 from __future__ import annotations
@@ -204,7 +204,7 @@ class OnDemandMetrics:
                 continue
             if label not in best or code < best[label]:
                 best[label] = code
-        # The run's own mapping file, when present, wins label by label (D54).
+        # The run's own mapping file, when present, wins label by label.
         run_mapping = self.raw_dir / "breakdown_mapping_country.parquet"
         if run_mapping.is_file():
             best.update(self.con.execute(
@@ -302,7 +302,7 @@ class OnDemandMetrics:
     def _records(entity_type: str, entity_id: str, country: str | None,
                  rows: list[dict]) -> list[dict[str, Any] | None] | ValueError:
         if rows and not rows[0]["is_entity"]:
-            return ValueError(f"{entity_type} {entity_id!r} is not in the entity set (contract §3)")
+            return ValueError(f"{entity_type} {entity_id!r} is not in the entity set (docs/metrics.md §3)")
         out: list[dict[str, Any] | None] = []
         for row in rows:
             rec: dict[str, Any] = {"entity_type": entity_type, "entity_id": entity_id, "date": row["report_date"]}
@@ -322,7 +322,7 @@ class OnDemandMetrics:
 
     def range_totals(self, entity_type: str, entity_id: str, start: Any, end: Any,
                      country: str | None = None) -> dict[str, Any]:
-        """Dashboard totals over [start, end] (contract §8), from the daily rows only.
+        """Dashboard totals over [start, end] (docs/metrics.md §8), from the daily rows only.
 
         Counts, Meta measures, pair counts and money (not the costs) are sums of the
         daily rows; every ratio is recomputed from those sums, never averaged. The
@@ -374,7 +374,7 @@ class OnDemandMetrics:
         return t
 
     def entities(self) -> dict[str, list[str]]:
-        """The contract §3 entity set of each level, sorted."""
+        """The docs/metrics.md §3 entity set of each level, sorted."""
         result: dict[str, list[str]] = {level: [] for level in LEVELS}
         for entity_type, entity_id in self.con.execute(self._render("entities.sql")).fetchall():
             result[entity_type].append(entity_id)

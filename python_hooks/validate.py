@@ -52,7 +52,7 @@ Comparison rules (every metric column of the on-demand side that the warehouse h
 computed_at and data_quality_score are skipped, keys are not compared)
 ---------------------------------------------------------------------
 * A column the warehouse does not have (a mart built before the column was added, e.g.
-  the ``*_estimate_pair_count`` columns of contract v2) is skipped and reported as
+  the ``*_estimate_pair_count`` columns of the source checks) is skipped and reported as
   skipped (``skipped_columns``), never a failure.
 * counts (INTEGER columns, the three ``*_estimate_pair_count`` included) and the six
   ``*_user_ids`` lists: exact equality (NULL = NULL).

@@ -1,6 +1,6 @@
 {% macro aggregate_entity_cohorts(pairs_relation, grain_columns) -%}
 {%- set grain = grain_columns | join(', ') -%}
-{#- each estimated rate (metric-contract §5): the pairs it is the mean over,
+{#- each estimated rate (docs/metrics.md §5): the pairs it is the mean over,
     and the rate column of user_product_metrics it averages -#}
 {%- set estimated_rates = [
     ('trial_conversion', "pair_type = 'trial'", 'trial_conversion_rate'),

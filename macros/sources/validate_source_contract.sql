@@ -69,7 +69,7 @@
 
     {%- if problems -%}
         {{ exceptions.raise_compiler_error(
-            "Source contract violated (metric-contract §1):\n  - "
+            "Source contract violated (docs/metrics.md §1):\n  - "
             ~ problems | join("\n  - ")
             ~ ("\nSet the source directory with --vars '{raw_data_dir: <dir>}' or env var RAW_DATA_DIR."
                if missing_files else "")

@@ -12,7 +12,7 @@
 
 {#- DuckDB: an ordered string_agg sorts every group on its own, which made the two cohort
     aggregations the slowest models of the build; collecting a list and sorting it is the
-    same list (byte order of distinct_id, as `order by`) at a third of the cost (D66). -#}
+    same list (byte order of distinct_id, as `order by`) at a third of the cost. -#}
 {% macro duckdb__sorted_id_list(id_expression, order_column) -%}
     array_to_string(list_sort(list({{ id_expression }}) filter (where {{ id_expression }} is not null)), ',')
 {%- endmacro %}

@@ -1,6 +1,6 @@
 -- One row per entity of the marts (campaign, adset, ad): its display name for
 -- the read API, the canonical_name of the optional id_name_mapping, or else
--- the entity's id (metric-contract §1, display names), and its parent in
+-- the entity's id (docs/metrics.md §1, display names), and its parent in
 -- id_hierarchy_mapping (an ad's adset, an adset's campaign; NULL for a campaign
 -- and for an entity missing from the mapping), which the read API's
 -- `parent_id` filter uses. No metric uses it.

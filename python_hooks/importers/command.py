@@ -104,7 +104,7 @@ def cmd_import(a: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     print("\n".join(report.lines()), file=out)
     tables = common.importable_tables()
     for t in report.tables:
-        if t.rows_out == 0 and not tables[t.table].optional:  # the source contract's own rule (D22)
+        if t.rows_out == 0 and not tables[t.table].optional:  # the source contract's own rule
             print(f"  {t.table} has no rows: `precompute run` stops on an empty table unless "
                   f"--vars '{{allow_empty_sources: [{t.table}]}}' allows it", file=out)
     missing = _still_missing(Path(a.out))

@@ -7,9 +7,9 @@ The session casts each column to its contract type (``sql/contract_types.sql``),
 rejects a row whose non-NULL value cannot be read (``unreadable_<column>``, or a
 reason the importer found first), writes the kept rows to ``<table>.parquet``
 and the others to ``import_rejects.parquet``, and checks that rows in = rows
-out + rows rejected. The cleaning rules of metric-contract §2 (NULL ids,
+out + rows rejected. The cleaning rules of docs/metrics.md §2 (NULL ids,
 negative spend, duplicate deliveries, ...) are not applied here: the rows go
-through, and the staging models reject them with their own reasons (D53).
+through, and the staging models reject them with their own reasons.
 
 Files are written beside their final names and renamed into place only when
 every table of the import has been written, so a failed import leaves the

@@ -9,7 +9,7 @@ own, which are ignored), with two exceptions:
   (``invalid_event_json``): its product is unknown.
 - ``meta_country_mapping`` (``meta_country_name``, ``mixpanel_country_code``,
   ``is_active``) becomes ``breakdown_mapping_country``: its active rows, which
-  override the seed label by label (D54). The other rows are rejected with
+  override the seed label by label. The other rows are rejected with
   their reason (``sql/legacy_country_mapping.sql``).
 
 DuckDB's sqlite extension would be downloaded at run time, so the database is

@@ -1,4 +1,4 @@
--- The dashboard metrics of a batch of requests of one level (metric-contract
+-- The dashboard metrics of a batch of requests of one level (docs/metrics.md
 -- §4–§5), from the cleaned sources (sources.sql): one row per request and day.
 -- Parameters: $1 the requests, a list of STRUCT(req, eid, cc, d0, d1) (cc NULL =
 -- overall, else a country code); $2 as_of_date; $3 trial_days; $4 / $5 the
@@ -160,7 +160,7 @@ cohort_users as materialized (
     ),
 {% endif %}
 
--- The request's id is an entity of its level (metric-contract §3).
+-- The request's id is an entity of its level (docs/metrics.md §3).
 is_entity as (
     select
         requests.req,
@@ -175,7 +175,7 @@ is_entity as (
     from requests
 ),
 
--- The ads whose Meta rows roll up to the entity (metric-contract §3).
+-- The ads whose Meta rows roll up to the entity (docs/metrics.md §3).
 entity_ads as (
     {% if level == 'ad' %}
         select

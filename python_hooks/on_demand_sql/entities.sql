@@ -1,4 +1,4 @@
--- The entity set of each level (metric-contract §3, docs/decisions.md D8): the
+-- The entity set of each level (docs/metrics.md §3): the
 -- mapping's ids, the ads of the kept Meta rows (both tables, any date) and the ids
 -- attributed users carry after the fill rule. Rendered with: v.
 with

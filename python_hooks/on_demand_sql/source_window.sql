@@ -1,4 +1,4 @@
--- The default window (docs/decisions.md D1): the earliest and latest date of the
+-- The default window: the earliest and latest date of the
 -- kept Meta rows and of the UTC dates of the kept events. Rendered with: v.
 select
     min(source_date) as first_source_date,

@@ -1,4 +1,4 @@
--- The cleaned sources of the on-demand path (metric-contract §2), from the views
+-- The cleaned sources of the on-demand path (docs/metrics.md §2), from the views
 -- {{ v }}src_<table> over the Parquet files. Views (every query then reads the
 -- files, as a dashboard without pre-computation would), or temp tables loaded
 -- once when materialized. Rendered with: v (this instance's prefix), kind
@@ -70,7 +70,7 @@ select *
 from typed
 where distinct_id is not null and distinct_id <> '' and not contains(distinct_id, ',');
 
--- Every attributed user with its entity at each level (metric-contract §3 fill
+-- Every attributed user with its entity at each level (docs/metrics.md §3 fill
 -- rule) and its country code. A parent is taken from the mapping only when it is
 -- unambiguous (one non-NULL value). Not deduplicated: every use is a semi join, a
 -- DISTINCT or a UNION.

@@ -1,6 +1,6 @@
 {#-
     Failing rows: overall rows whose measures differ from the sum of their
-    breakdown rows (metric-contract §6: the Mixpanel counts of an entity-date's
+    breakdown rows (docs/metrics.md §6: the Mixpanel counts of an entity-date's
     breakdown rows add up to its overall counts, since each user has exactly
     one country). Overall rows with no breakdown rows must have 0.
 

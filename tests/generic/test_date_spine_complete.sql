@@ -1,7 +1,7 @@
 {#-
     Failing rows: (entity, date) pairs of the expected grid, every entity ×
     every date of the reporting window, that have no row in the model
-    (metric-contract §6, "every entity has a row for every date in the
+    (docs/metrics.md §6, "every entity has a row for every date in the
     window"). Rows outside the grid fail too.
 
     Arguments:

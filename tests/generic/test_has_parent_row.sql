@@ -1,6 +1,6 @@
 {#-
     Failing rows: rows of the model with no row of the same key in the parent
-    model (metric-contract §6, "every breakdown row has its overall row"): a
+    model (docs/metrics.md §6, "every breakdown row has its overall row"): a
     composite-key relationships test.
 
     Arguments (attached at model level):

@@ -1,6 +1,6 @@
 {#-
     Failing rows: rows where some id of the list `column_name` is not in the
-    list `superset_column` of the same row (metric-contract §4, "the lists
+    list `superset_column` of the same row (docs/metrics.md §4, "the lists
     nest"), e.g. converted_user_ids ⊆ post_trial_user_ids.
 
     Arguments:

@@ -1,7 +1,7 @@
 {#-
     Failing rows: campaign (or adset) rows whose Meta measures differ from the
     sum of the same day's rows of the ads mapped to it in id_hierarchy_mapping
-    (metric-contract §6, "the Meta measures of a campaign equal the sum of its
+    (docs/metrics.md §6, "the Meta measures of a campaign equal the sum of its
     mapped ads' measures"). Money is compared within half a cent per ad, since
     each stored value is rounded to cents on its own.
 

@@ -1,7 +1,7 @@
 {#-
     Failing rows: keys that occur more than once, each with its number of rows
     and a readable `conflicting_key` (e.g. `ad_id=123 | report_date=2025-01-02`),
-    so the failure names the key (metric-contract §2: two different Meta rows
+    so the failure names the key (docs/metrics.md §2: two different Meta rows
     for the same key fail the gate). Also fails NULL key parts.
 
     Arguments (attached at model level):

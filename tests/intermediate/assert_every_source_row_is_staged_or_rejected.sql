@@ -1,4 +1,4 @@
--- Assert that nothing is dropped silently (metric-contract §2): for each
+-- Assert that nothing is dropped silently (docs/metrics.md §2): for each
 -- source table, rows read = rows kept in staging + rows rejected in staging.
 -- Fails with one row per table whose counts do not add up. An optional source
 -- without its file reads as no rows.

@@ -1,6 +1,6 @@
 -- Assert the country mapping covers all 249 ISO-3166-1 alpha-2 codes, each
 -- also mapped from the code itself (`US` -> `US`), and nothing but 2-letter
--- upper-case codes (metric-contract §1). Fails with one row per problem.
+-- upper-case codes (docs/metrics.md §1). Fails with one row per problem.
 
 with
 

@@ -1,5 +1,5 @@
 -- One row per entity, day and country that has Meta country data (after
--- mapping) or trial / purchase users (metric-contract §4 "Countries in the
+-- mapping) or trial / purchase users (docs/metrics.md §4 "Countries in the
 -- breakdown"), with every raw input of the breakdown metrics.
 
 with
@@ -23,7 +23,7 @@ cohorts as (
 ),
 
 -- the keys of either side (each side is unique on them, tested): one full outer
--- join instead of a distinct union of the keys and two left joins (D67)
+-- join instead of a distinct union of the keys and two left joins
 measures_joined as (
 
     select

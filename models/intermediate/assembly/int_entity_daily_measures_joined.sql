@@ -1,5 +1,5 @@
 -- One row per entity and day of the reporting window (the full date spine,
--- metric-contract §4 "The overall table"), with every raw input of the
+-- docs/metrics.md §4 "The overall table"), with every raw input of the
 -- overall metrics: Meta measures, cohort lists and sums, quality inputs.
 -- Days where nothing happened carry zeros and NULL lists.
 

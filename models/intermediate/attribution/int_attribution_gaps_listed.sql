@@ -1,7 +1,7 @@
 -- One row per attributed user, level and gap: where the user's own ids
 -- disagree with id_hierarchy_mapping (the user's ids win), where the user's ad
 -- is not in the mapping, and where a level cannot be filled at all
--- (metric-contract §3, "attribution gaps").
+-- (docs/metrics.md §3, "attribution gaps").
 
 with
 

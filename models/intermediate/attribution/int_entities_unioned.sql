@@ -1,5 +1,5 @@
 -- One row per entity (entity_type, entity_id): every campaign, adset and ad
--- the dashboard shows (metric-contract §3), the union of
+-- the dashboard shows (docs/metrics.md §3), the union of
 --   * the ids of each level in id_hierarchy_mapping,
 --   * the ads with Meta performance rows, and their parents through the mapping,
 --   * the ids attributed users carry at each level (after the fill rule).

@@ -1,6 +1,6 @@
 -- One row per attributed user and level where the user has an entity:
 -- (distinct_id, entity_type, entity_id). A user counts at every level where
--- they have an entity, with no other rollup (metric-contract §3).
+-- they have an entity, with no other rollup (docs/metrics.md §3).
 
 with
 

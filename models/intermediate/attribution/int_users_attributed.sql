@@ -1,5 +1,5 @@
 -- One row per attributed Mixpanel user (has_abi_attribution, not rejected)
--- with their entity at each level (metric-contract §3):
+-- with their entity at each level (docs/metrics.md §3):
 --   ad       = abi_ad_id
 --   adset    = abi_ad_set_id, else the mapping's adset of abi_ad_id
 --   campaign = abi_campaign_id, else the mapping's campaign of abi_ad_id,

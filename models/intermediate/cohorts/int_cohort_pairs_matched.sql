@@ -1,7 +1,7 @@
 -- One row per cohort pair (distinct_id, product_id, cohort_date, pair_type): a
 -- user's `RC Trial started` (a trial pair) or `RC Initial purchase` (a purchase
 -- pair) of a product on day D, within the reporting window, with its value
--- estimates and, for a trial pair, its conversion (metric-contract §4; the
+-- estimates and, for a trial pair, its conversion (docs/metrics.md §4; the
 -- refunds are matched in int_cohort_refunds_matched):
 --   * started_at:   the earliest trial start or purchase of that user and product on D
 --   * post-trial:   a trial pair with D <= as_of_date - trial_days

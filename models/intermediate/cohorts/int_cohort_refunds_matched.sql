@@ -1,9 +1,9 @@
 -- One row per refund event and cohort product-day (distinct_id, product_id,
 -- cohort_date, refund event): the one place where pairs meet their refunds
--- (metric-contract §4). A refund of the product counts for the day's converted
+-- (docs/metrics.md §4). A refund of the product counts for the day's converted
 -- trial pair at or after its first matching conversion, and for the day's
 -- purchase pair at or after the purchase. A refund of both pairs is one row,
--- so its money counts once (docs/decisions.md D12). Each pair's refunded flag
+-- so its money counts once. Each pair's refunded flag
 -- and the product-day's refund money are derived from this model
 -- (int_entity_cohort_pairs_joined).
 

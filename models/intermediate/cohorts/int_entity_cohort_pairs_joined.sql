@@ -33,7 +33,7 @@ product_day_refunds as (
         cohort_date,
         max(case when refunds_trial_pair then 1 else 0 end) = 1 as is_trial_pair_refunded,
         max(case when refunds_purchase_pair then 1 else 0 end) = 1 as is_purchase_pair_refunded,
-        -- each refund event once, even when it refunds a trial and a purchase pair (D12)
+        -- each refund event once, even when it refunds a trial and a purchase pair
         sum(refund_usd) as refund_usd
     from refunds
     group by distinct_id, product_id, cohort_date

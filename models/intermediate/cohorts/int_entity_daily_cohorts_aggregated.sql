@@ -1,5 +1,5 @@
 -- One row per entity and cohort day with at least one trial or purchase pair: the overall cohort (all countries).
--- User lists, counts, estimated rates and money of metric-contract §4–§5,
+-- User lists, counts, estimated rates and money of docs/metrics.md §4–§5,
 -- from the row's own cohort (macros/cohorts/aggregate_entity_cohorts.sql).
 
 with

@@ -1,6 +1,6 @@
 -- One row per event of the cohort event types, up to the end of as_of_date
--- (later events are ignored, metric-contract §1), for attributed users only.
--- Flags the refunds (metric-contract §4).
+-- (later events are ignored, docs/metrics.md §1), for attributed users only.
+-- Flags the refunds (docs/metrics.md §4).
 
 with
 

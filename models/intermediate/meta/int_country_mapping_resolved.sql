@@ -2,7 +2,7 @@
 -- own mapping file (stg_meta_ads__breakdown_mapping_country, e.g. the legacy
 -- dashboard's active meta_country_mapping rows) wins label by label; the
 -- breakdown_mapping_country seed maps every other label, so the mapping still
--- covers every ISO country (metric-contract §1; D54).
+-- covers every ISO country (docs/metrics.md §1).
 
 with
 

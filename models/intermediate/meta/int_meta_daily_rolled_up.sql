@@ -1,5 +1,5 @@
 -- One row per entity and day with Meta performance in the reporting window:
--- the ad_performance_daily measures summed at each level (metric-contract §3, §5;
+-- the ad_performance_daily measures summed at each level (docs/metrics.md §3, §5;
 -- macros/meta/roll_up_meta_measures.sql).
 
 with

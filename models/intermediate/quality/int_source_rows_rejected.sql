@@ -1,4 +1,4 @@
--- One row per source row that is not used, with the reason (metric-contract
+-- One row per source row that is not used, with the reason (docs/metrics.md
 -- §2: nothing is dropped silently): the cleaning rejects of each base_ model
 -- (the reasons are the docs block col_reject_reason,
 -- models/staging/_staging__docs.md), Meta rows outside the reporting window
@@ -6,7 +6,7 @@
 -- (`after_as_of_date`). Every source row is in its stg_ model or here, and only
 -- once in stg_. A rejected row keeps its staged columns (those of the sources
 -- YAML) as text. Rows `precompute import` could not read come from its
--- import_rejects file (`unreadable_<column>`, `malformed_record`, ...; D53).
+-- import_rejects file (`unreadable_<column>`, `malformed_record`, ...).
 
 with
 

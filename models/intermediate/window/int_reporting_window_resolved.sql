@@ -1,4 +1,4 @@
--- One row: the reporting window of this run (metric-contract §1).
+-- One row: the reporting window of this run (docs/metrics.md §1).
 -- start_date / as_of_date come from the vars, or else from the earliest /
 -- latest date found in the Meta tables and the events.
 

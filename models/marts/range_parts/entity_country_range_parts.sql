@@ -1,4 +1,4 @@
--- The additive parts of every range total (metric-contract §8) of
+-- The additive parts of every range total (docs/metrics.md §8) of
 -- entity_country_breakdown, one row per row of the mart (see
 -- entity_daily_range_parts).
 

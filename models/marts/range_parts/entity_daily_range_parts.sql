@@ -1,4 +1,4 @@
--- The additive parts of every range total (metric-contract §8) of
+-- The additive parts of every range total (docs/metrics.md §8) of
 -- entity_daily_metrics, one row per row of the mart: the summed columns, the
 -- weighted estimates and the list lengths (range_total_parts). The read API
 -- sums these narrow rows instead of re-reading the user lists of every day it

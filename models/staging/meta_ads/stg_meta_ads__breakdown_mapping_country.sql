@@ -1,6 +1,6 @@
 -- One row per row of the optional breakdown_mapping_country source file: a Meta
 -- country label and the ISO code this run maps it to. No file: no rows, and
--- the seed alone maps (int_country_mapping_resolved, D54).
+-- the seed alone maps (int_country_mapping_resolved).
 
 with
 

@@ -1,6 +1,6 @@
 -- One row per Mixpanel user with a usable distinct_id, and the user's country
--- code: trimmed and upper-cased (' us' is 'US', metric-contract §2), 'ZZ' when
--- missing or empty (metric-contract §1).
+-- code: trimmed and upper-cased (' us' is 'US', docs/metrics.md §2), 'ZZ' when
+-- missing or empty (docs/metrics.md §1).
 
 with
 

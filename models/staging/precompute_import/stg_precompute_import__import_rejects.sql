@@ -1,4 +1,4 @@
--- One row per input row that `precompute import` could not read (D53), in the
+-- One row per input row that `precompute import` could not read, in the
 -- shape of int_source_rows_rejected: the record is prefixed with where it was.
 -- No file (the directory was not imported): no rows.
 

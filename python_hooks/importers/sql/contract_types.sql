@@ -1,4 +1,4 @@
--- Text -> contract type (metric-contract §1), for `precompute import` (D53).
+-- Text -> contract type (docs/metrics.md §1), for `precompute import`.
 -- Each macro returns NULL when the text cannot be read as the type; the
 -- importer then rejects the row as `unreadable_<column>` (a NULL input stays
 -- NULL and is kept: the models decide what a NULL means). Run in a session
@@ -22,7 +22,7 @@ try_cast(trim(value) as double);
 
 -- YYYY-MM-DD, optionally followed by a time of day without a zone (the time is
 -- dropped, as for a TIMESTAMP source column). A zone would make the calendar
--- day depend on it (D21), so such text is not a date.
+-- day depend on it, so such text is not a date.
 create or replace temp macro import_date(value) as
 case
     when regexp_full_match(
@@ -31,7 +31,7 @@ case
 end;
 
 -- An ISO date-time; with a zone or offset (`Z`, `+02:00`, `-0500`, ` UTC`) it is
--- converted to UTC, without one it is taken as UTC (contract §1: event_time is
+-- converted to UTC, without one it is taken as UTC (docs/metrics.md §1: event_time is
 -- UTC). The zone-aware cast is several times slower, so only text that ends
 -- with a zone takes it (a plain TIMESTAMP cast would ignore the zone).
 create or replace temp macro import_timestamp(value) as

@@ -1,4 +1,4 @@
--- The legacy dashboard's meta_country_mapping -> breakdown_mapping_country (D54).
+-- The legacy dashboard's meta_country_mapping -> breakdown_mapping_country.
 -- One row per legacy row. Kept: an active row (is_active true) with a label and
 -- a two-letter code, the code trimmed and upper-cased; the label is kept as it
 -- is (labels are matched exactly, like the seed's). Rejected, first reason wins:

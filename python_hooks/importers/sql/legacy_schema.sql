@@ -1,4 +1,4 @@
--- The legacy dashboard's SQLite schema, as its documentation gives it (issue 10):
+-- The legacy dashboard's SQLite schema, as its documentation gives it:
 -- dates and datetimes are text, the event's product is inside event_json, and
 -- each table has columns of its own that the contract does not use. Written by
 -- python_hooks.importers.writers.write_legacy_sqlite (tests, benchmarks).

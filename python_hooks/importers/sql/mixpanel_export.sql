@@ -1,4 +1,4 @@
--- Mixpanel's raw event export (JSON lines) -> text columns of mixpanel_event (D55).
+-- Mixpanel's raw event export (JSON lines) -> text columns of mixpanel_event.
 -- Placeholders (Python str.format): lines (a relation of file, line_number,
 -- line), paths (one list of every JSON path tried: for each field the nested
 -- shape first, then the flat shape's top-level keys), fields (each contract

@@ -1,7 +1,7 @@
 -- Every source row of ad_performance_daily, cast and renamed (typed by the models
 -- YAML's enforced contract), with the reason it is rejected (NULL when it
 -- is kept): a NULL key, a non-finite or negative measure, an exact copy of an
--- earlier row (metric-contract §2). stg_ keeps the kept rows; the rejects model
+-- earlier row (docs/metrics.md §2). stg_ keeps the kept rows; the rejects model
 -- keeps the others.
 
 with

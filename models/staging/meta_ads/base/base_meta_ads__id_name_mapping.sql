@@ -1,5 +1,5 @@
 -- Every source row of the optional id_name_mapping, cast, with the reason it is
--- rejected (NULL when kept). No file: no rows (metric-contract §1, display
+-- rejected (NULL when kept). No file: no rows (docs/metrics.md §1, display
 -- names). Rejected: a NULL or empty entity_type / entity_id (`null_key`), an
 -- entity_type other than campaign / adset / ad, every row of an entity that
 -- has two different names (`conflicting_canonical_name`; exact copies count

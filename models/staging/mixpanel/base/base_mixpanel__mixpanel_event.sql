@@ -1,5 +1,5 @@
 -- Every delivered event, cast and renamed, with the reason it is rejected
--- (NULL when kept; metric-contract §2): an unusable distinct_id, a NULL or
+-- (NULL when kept; docs/metrics.md §2): an unusable distinct_id, a NULL or
 -- empty event_uuid or event_name, a NULL event_time, a non-finite revenue_usd.
 -- Deliveries sharing event_uuid, event_name, distinct_id and event_time are one
 -- event, Mixpanel's own rule; among the usable copies the first by

@@ -1,8 +1,8 @@
 -- Every source row of user_product_metrics, cast, with the reason it is
--- rejected (NULL when kept; metric-contract §2): an unusable distinct_id, no
+-- rejected (NULL when kept; docs/metrics.md §2): an unusable distinct_id, no
 -- product_id, a rate that is non-finite or outside [0, 1], a current_value that
 -- is non-finite or negative, an exact copy. A rejected row's pair has no metrics
--- row. A NULL rate or value is kept (a NULL rate is skipped by its mean, D13).
+-- row. A NULL rate or value is kept (a NULL rate is skipped by its mean).
 {%- set reject_reason %}
 coalesce(
             {{ distinct_id_reject_reason('distinct_id') }},
