@@ -101,13 +101,6 @@ def run_precompute(args, cache_dir: Path, runs_dir: Path, i: int, venv_bin: Path
     res["report"] = rep
     res["timings"] = rep["timings"]
     res["release"] = dict(rep["release"])
-    if "tables" not in res["release"]:
-        # the run report's `release` may lack the row counts; release.json next to the file has them
-        meta = Path(res["release"]["release_file"]).parent / "release.json"
-        res["release"]["tables"] = json.loads(meta.read_text()).get("tables") if meta.is_file() else None
-        res["release"]["tables_from"] = "release.json"
-    else:
-        res["release"]["tables_from"] = "run_report.json"
     res["build_file"] = Path(rep["build_file"])
     res["build_file_bytes"] = file_size(res["build_file"])
     res["build_file_wal_bytes"] = file_size(Path(str(res["build_file"]) + ".wal"))
@@ -331,10 +324,6 @@ def report(args, machine, data, baselines, runs, rel, reader, load_before, load_
     ]
     out.append(md_table(["File", "Size", "Detail"], frows, "lrl"))
     out.append("")
-    src = last["release"].get("tables_from")
-    if src == "release.json":
-        out.append("Row counts per table: from the release's `release.json` (the run report's `release` "
-                   "has no `tables` entry in this version of `precompute run`).\n")
     out.append("Tables of the release (storage = distinct blocks of `pragma_storage_info` × block size, "
                "an upper bound: small tables share partly-filled blocks):\n")
     out.append(md_table(["Table", "Rows", "Storage"], [

@@ -113,11 +113,3 @@ def source_tables(project_dir: Path = PROJECT_DIR) -> dict[str, dict[str, str]]:
     """
     return {name: {c.name: c.data_type for c in table.columns}
             for name, table in contract_tables(project_dir).items() if not table.optional}
-
-
-@functools.cache
-def mart_columns(mart: str, project_dir: Path = PROJECT_DIR) -> tuple[str, ...]:
-    """The columns of a mart, in table order, from the marts' YAML (its dbt contract)."""
-    models = yaml.safe_load((project_dir / "models" / "marts" / "_marts__models.yml").read_text(encoding="utf-8"))
-    [model] = [m for m in models["models"] if m["name"] == mart]
-    return tuple(c["name"] for c in model["columns"])
