@@ -81,9 +81,11 @@ validate: install
 
 # pytest on PYTEST_WORKERS pytest-xdist workers (auto: one per core); the warehouses
 # many files read are built once for all workers (pytests/conftest.py).
+# PYTEST_ARGS: more pytest arguments, e.g. PYTEST_ARGS="-k releases".
 PYTEST_WORKERS ?= auto
+PYTEST_ARGS ?=
 pytest: install
-	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --durations=10
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --durations=10 $(PYTEST_ARGS)
 
 # make test: two lines at once. In the background, logged to $(TEST_LOGS)/: lint, then the
 # dbt build with every test, then the validation (they share target/ and the test warehouse).
