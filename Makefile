@@ -105,13 +105,14 @@ test: install
 	@started=$$(date +%s); trap 'kill 0' INT TERM; \
 	( $(call stage,lint); $(call stage,dbt-test); \
 	  if grep -q "^dbt-test 0 " $(TEST_LOGS)/stages; then $(call stage,validate); \
-	  else echo "validate - 0 (not run: dbt-test failed)" >> $(TEST_LOGS)/stages; fi ) & \
+	  else echo "validate - 0 (dbt-test failed)" >> $(TEST_LOGS)/stages; fi ) & \
 	echo "make test: lint, dbt-test and validate run in the background (logs: $(TEST_LOGS)/); pytest:"; \
 	s=$$(date +%s); $(MAKE) --no-print-directory pytest; \
 	echo "pytest $$? $$(( $$(date +%s) - s ))" >> $(TEST_LOGS)/stages; wait; \
 	echo ""; echo "=== make test: $$(( $$(date +%s) - started )) s wall"; failed=""; \
 	while read -r name code seconds rest; do \
-		if [ "$$code" = 0 ]; then verdict=ok; else verdict=FAILED; failed="$$failed $$name"; fi; \
+		case "$$code" in 0) verdict=ok;; -) verdict="NOT RUN";; *) verdict=FAILED;; esac; \
+		[ "$$code" = 0 ] || failed="$$failed $$name"; \
 		printf "  %-9s %-7s %4s s  %s\n" "$$name" "$$verdict" "$$seconds" "$$rest"; \
 	done < $(TEST_LOGS)/stages; \
 	for name in $$failed; do if [ -f $(TEST_LOGS)/$$name.log ]; then \
