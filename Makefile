@@ -115,6 +115,9 @@ test: install
 		[ "$$code" = 0 ] || failed="$$failed $$name"; \
 		printf "  %-9s %-7s %4s s  %s\n" "$$name" "$$verdict" "$$seconds" "$$rest"; \
 	done < $(TEST_LOGS)/stages; \
+	for name in lint dbt-test validate pytest; do grep -q "^$$name " $(TEST_LOGS)/stages 2>/dev/null || \
+		{ printf "  %-9s %s\n" $$name "FAILED   (no result recorded)"; failed="$$failed $$name"; }; \
+	done; \
 	for name in $$failed; do if [ -f $(TEST_LOGS)/$$name.log ]; then \
 		echo ""; echo "=== $$name FAILED: the last 80 lines of $(TEST_LOGS)/$$name.log"; tail -n 80 $(TEST_LOGS)/$$name.log; fi; \
 	done; \
