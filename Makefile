@@ -75,12 +75,57 @@ dbt-test: install
 validate: install
 	$(BIN)/precompute validate --cases 500 --warehouse $(TEST_DUCKDB_PATH)
 
+# pytest on PYTEST_WORKERS pytest-xdist workers (auto: one per core); the warehouses
+# many files read are built once for all workers (pytests/conftest.py).
+# PYTEST_ARGS: more pytest arguments, e.g. PYTEST_ARGS="-k releases".
+PYTEST_WORKERS ?= auto
+PYTEST_ARGS ?=
 pytest: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --durations=10 $(PYTEST_ARGS)
 
-test: lint dbt-test validate pytest
-	@echo ""
-	@echo "All tests passed. Test warehouse: $(TEST_DUCKDB_PATH)"
+# make test: two lines at once. In the background, logged to $(TEST_LOGS)/: lint, then the
+# dbt build with every test, then the validation (they share target/ and the test warehouse).
+# In the foreground: pytest. Both are waited for; a failed stage is named and its log shown.
+TEST_LOGS := target/test-logs
+# Browser test (pytests/test_browser.py): runs where this browser is installed.
+CHROMIUM := /usr/bin/chromium
+
+# $(call stage,NAME): `make NAME`, output to $(TEST_LOGS)/NAME.log; "NAME exit seconds" to .../stages
+define stage
+s=$$(date +%s); $(MAKE) --no-print-directory $(1) > $(TEST_LOGS)/$(1).log 2>&1; \
+echo "$(1) $$? $$(( $$(date +%s) - s ))" >> $(TEST_LOGS)/stages
+endef
+
+test: install
+	@rm -rf $(TEST_LOGS) && mkdir -p $(TEST_LOGS)
+	@started=$$(date +%s); trap 'kill 0' INT TERM; \
+	( $(call stage,lint); $(call stage,dbt-test); \
+	  if grep -q "^dbt-test 0 " $(TEST_LOGS)/stages; then $(call stage,validate); \
+	  else echo "validate - 0 (dbt-test failed)" >> $(TEST_LOGS)/stages; fi ) & \
+	echo "make test: lint, dbt-test and validate run in the background (logs: $(TEST_LOGS)/); pytest:"; \
+	s=$$(date +%s); $(MAKE) --no-print-directory pytest; \
+	echo "pytest $$? $$(( $$(date +%s) - s ))" >> $(TEST_LOGS)/stages; wait; \
+	echo ""; echo "=== make test: $$(( $$(date +%s) - started )) s wall"; failed=""; \
+	while read -r name code seconds rest; do \
+		case "$$code" in 0) verdict=ok;; -) verdict="NOT RUN";; *) verdict=FAILED;; esac; \
+		[ "$$code" = 0 ] || failed="$$failed $$name"; \
+		printf "  %-9s %-7s %4s s  %s\n" "$$name" "$$verdict" "$$seconds" "$$rest"; \
+	done < $(TEST_LOGS)/stages; \
+	for name in lint dbt-test validate pytest; do grep -q "^$$name " $(TEST_LOGS)/stages 2>/dev/null || \
+		{ printf "  %-9s %s\n" $$name "FAILED   (no result recorded)"; failed="$$failed $$name"; }; \
+	done; \
+	for name in $$failed; do if [ -f $(TEST_LOGS)/$$name.log ]; then \
+		echo ""; echo "=== $$name FAILED: the last 80 lines of $(TEST_LOGS)/$$name.log"; tail -n 80 $(TEST_LOGS)/$$name.log; fi; \
+	done; \
+	if [ ! -x $(CHROMIUM) ]; then \
+		echo ""; echo "################################ WARNING ################################"; \
+		echo "# The browser test (pytests/test_browser.py) did NOT run: no $(CHROMIUM)."; \
+		echo "# The page was not checked in a browser. Install Debian's Chromium"; \
+		echo "# (apt-get install chromium; .ci/run does it) and run make test again."; \
+		echo "#########################################################################"; \
+	fi; \
+	if [ -n "$$failed" ]; then echo ""; echo "make test FAILED:$$failed"; exit 1; fi; \
+	echo ""; echo "All tests passed. Test warehouse: $(TEST_DUCKDB_PATH)"
 
 # Year-scale build benchmark (several minutes); see benchmarks/README.md.
 bench: install

@@ -1,9 +1,15 @@
-"""Shared fixtures: run the real dbt project on the tiny hand-written data set."""
+"""Shared fixtures: run the real dbt project on the tiny hand-written data set.
+
+`make pytest` runs the tests on two pytest-xdist workers (one per core). The
+warehouses many test files read (tiny_build, edges_build) are built once per
+test session, whichever worker asks first, and read by both (`shared_build`).
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -16,6 +22,7 @@ from typing import Iterator
 
 import duckdb
 import pytest
+from filelock import FileLock
 
 import tiny_dataset
 
@@ -54,20 +61,45 @@ def _build(root: Path, overrides: dict[str, str] | None = None) -> dict:
     return {"root": root, "raw_dir": raw_dir, "warehouse": warehouse}
 
 
+def shared_build(tmp_path_factory, worker_id: str, name: str, build) -> dict:
+    """``build(root)`` run once per test session, its paths returned to every worker.
+
+    Without xdist (worker_id "master") it is an ordinary session fixture. Under xdist the
+    first worker to ask builds into the directory all workers share, holding a lock;
+    the others wait for the lock and read what it wrote. A failed build leaves no
+    result, so the next worker that asks builds again (and fails as loudly)."""
+    if worker_id == "master":
+        return build(tmp_path_factory.mktemp(name))
+    shared = tmp_path_factory.getbasetemp().parent
+    root, result = shared / name, shared / f"{name}.json"
+    with FileLock(str(shared / f"{name}.lock")):
+        if not result.exists():
+            if root.exists():
+                shutil.rmtree(root)
+            root.mkdir()
+            built = build(root)
+            result.write_text(json.dumps({key: str(value) for key, value in built.items()}))
+    return {key: Path(value) for key, value in json.loads(result.read_text()).items()}
+
+
 @pytest.fixture(scope="session")
-def tiny_build(tmp_path_factory) -> dict:
+def tiny_build(tmp_path_factory, worker_id) -> dict:
     """The tiny data set built once with `dbt build` (models and every test)."""
-    return _build(tmp_path_factory.mktemp("tiny_build"))
+    return shared_build(tmp_path_factory, worker_id, "tiny_build", _build)
+
+
+def _build_edges(root: Path) -> dict:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TZ", "Asia/Tokyo")
+        return _build(root, tiny_dataset.EDGES)
 
 
 @pytest.fixture(scope="session")
-def edges_build(tmp_path_factory) -> dict:
+def edges_build(tmp_path_factory, worker_id) -> dict:
     """The tiny data set with every edge case (tiny_dataset.EDGES), built once. The
     machine's zone is Asia/Tokyo (UTC+9): a TIMESTAMPTZ read in the session's local
     zone would move late-evening events to the next day."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("TZ", "Asia/Tokyo")
-        return _build(tmp_path_factory.mktemp("edges_build"), tiny_dataset.EDGES)
+    return shared_build(tmp_path_factory, worker_id, "edges_build", _build_edges)
 
 
 def _read_only(build: dict):
@@ -142,3 +174,14 @@ def serving(warehouse: Path, work: Path) -> Iterator[tuple[str, dict]]:
         server.terminate()
         server.wait(timeout=30)
         log.close()
+
+
+# --------------------------------------------------------------------------- pytest-xdist scheduling
+
+def pytest_collection_modifyitems(items) -> None:
+    """Tests marked ``slow`` (a minute or more each) first, the rest in file order.
+
+    `make pytest` hands whole files to its workers (``--dist loadfile``), so that a
+    module-scoped fixture is built once, in the order collected here: a file with a
+    slow test starts first, so that the workers end together."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable sort

@@ -124,6 +124,7 @@ def run_and_kill_halfway(work: Path, args: list[str], after_nodes: int) -> tuple
     return proc.returncode, "".join(lines)
 
 
+@pytest.mark.slow
 def test_readers_never_fail_across_good_failed_and_killed_runs(tmp_path):
     work = tmp_path
     warehouse = work / "wh" / "dash.duckdb"
@@ -194,6 +195,7 @@ def test_readers_never_fail_across_good_failed_and_killed_runs(tmp_path):
     assert not [p for p in releases_dir.iterdir() if p.name.endswith(".tmp")]
 
 
+@pytest.mark.slow
 def test_rollback_publishes_the_previous_release_and_reports_stay_with_their_run(tmp_path):
     work = tmp_path
     warehouse = work / "dash.duckdb"

@@ -16,6 +16,8 @@ import time
 import urllib.error
 import urllib.request
 
+import pytest
+
 from conftest import SAMPLE_DIR, precompute_command, precompute_env, serving
 
 
@@ -27,6 +29,7 @@ def _get(url: str) -> tuple[int, dict | list | None]:
         return exc.code, None
 
 
+@pytest.mark.slow
 def test_requests_never_fail_and_switch_to_the_new_release(tmp_path):
     warehouse = tmp_path / "dash.duckdb"
     run = [*precompute_command(), "run", "--warehouse", str(warehouse), "--raw-dir", str(SAMPLE_DIR), "--progress", "plain"]
