@@ -16,7 +16,7 @@ DEV_DUCKDB_PATH ?= $(CURDIR)/warehouse/dev/ad_precompute.duckdb
 TEST_DUCKDB_PATH ?= $(CURDIR)/warehouse/test.duckdb
 ARGS ?=
 
-.PHONY: install build run dbt-build test lint dbt-test validate pytest bench bench-queries docs clean \
+.PHONY: install build run dbt-build test checks lint dbt-test validate pytest bench bench-queries docs clean \
 	install-spark spark-build test-spark bench-spark
 
 install: $(STAMP)
@@ -83,40 +83,17 @@ PYTEST_ARGS ?=
 pytest: install
 	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --durations=10 $(PYTEST_ARGS)
 
-# make test: two lines at once. In the background, logged to $(TEST_LOGS)/: lint, then the
-# dbt build with every test, then the validation (they share target/ and the test warehouse).
-# In the foreground: pytest. Both are waited for; a failed stage is named and its log shown.
-TEST_LOGS := target/test-logs
+# make test: two jobs at once (make -j2). One runs the checks: lint, then the dbt build with
+# every test, then the validation (they share target/ and the test warehouse; a failed step
+# stops the job). The other runs pytest. -k: a failed job does not stop the other. Each
+# job's output is printed whole when it ends (--output-sync).
 # Browser test (pytests/test_browser.py): runs where this browser is installed.
 CHROMIUM := /usr/bin/chromium
 
-# $(call stage,NAME): `make NAME`, output to $(TEST_LOGS)/NAME.log; "NAME exit seconds" to .../stages
-define stage
-s=$$(date +%s); $(MAKE) --no-print-directory $(1) > $(TEST_LOGS)/$(1).log 2>&1; \
-echo "$(1) $$? $$(( $$(date +%s) - s ))" >> $(TEST_LOGS)/stages
-endef
-
 test: install
-	@rm -rf $(TEST_LOGS) && mkdir -p $(TEST_LOGS)
-	@started=$$(date +%s); trap 'kill 0' INT TERM; \
-	( $(call stage,lint); $(call stage,dbt-test); \
-	  if grep -q "^dbt-test 0 " $(TEST_LOGS)/stages; then $(call stage,validate); \
-	  else echo "validate - 0 (dbt-test failed)" >> $(TEST_LOGS)/stages; fi ) & \
-	echo "make test: lint, dbt-test and validate run in the background (logs: $(TEST_LOGS)/); pytest:"; \
-	s=$$(date +%s); $(MAKE) --no-print-directory pytest; \
-	echo "pytest $$? $$(( $$(date +%s) - s ))" >> $(TEST_LOGS)/stages; wait; \
-	echo ""; echo "=== make test: $$(( $$(date +%s) - started )) s wall"; failed=""; \
-	while read -r name code seconds rest; do \
-		case "$$code" in 0) verdict=ok;; -) verdict="NOT RUN";; *) verdict=FAILED;; esac; \
-		[ "$$code" = 0 ] || failed="$$failed $$name"; \
-		printf "  %-9s %-7s %4s s  %s\n" "$$name" "$$verdict" "$$seconds" "$$rest"; \
-	done < $(TEST_LOGS)/stages; \
-	for name in lint dbt-test validate pytest; do grep -q "^$$name " $(TEST_LOGS)/stages 2>/dev/null || \
-		{ printf "  %-9s %s\n" $$name "FAILED   (no result recorded)"; failed="$$failed $$name"; }; \
-	done; \
-	for name in $$failed; do if [ -f $(TEST_LOGS)/$$name.log ]; then \
-		echo ""; echo "=== $$name FAILED: the last 80 lines of $(TEST_LOGS)/$$name.log"; tail -n 80 $(TEST_LOGS)/$$name.log; fi; \
-	done; \
+	@started=$$(date +%s); \
+	$(MAKE) --no-print-directory -j2 -k --output-sync=recurse checks pytest; status=$$?; \
+	echo ""; echo "make test: $$(( $$(date +%s) - started )) s wall"; \
 	if [ ! -x $(CHROMIUM) ]; then \
 		echo ""; echo "################################ WARNING ################################"; \
 		echo "# The browser test (pytests/test_browser.py) did NOT run: no $(CHROMIUM)."; \
@@ -124,8 +101,13 @@ test: install
 		echo "# (apt-get install chromium; .ci/run does it) and run make test again."; \
 		echo "#########################################################################"; \
 	fi; \
-	if [ -n "$$failed" ]; then echo ""; echo "make test FAILED:$$failed"; exit 1; fi; \
-	echo ""; echo "All tests passed. Test warehouse: $(TEST_DUCKDB_PATH)"
+	if [ $$status -ne 0 ]; then echo ""; echo "make test FAILED (see the errors above)"; exit 1; fi; \
+	echo "All tests passed. Test warehouse: $(TEST_DUCKDB_PATH)"
+
+checks:
+	@$(MAKE) --no-print-directory lint
+	@$(MAKE) --no-print-directory dbt-test
+	@$(MAKE) --no-print-directory validate
 
 # Year-scale build benchmark (several minutes); see benchmarks/README.md.
 bench: install
