@@ -26,7 +26,7 @@ from python_hooks.api.reader import SERVING_PREFIX, open_release  # noqa: E402
 from python_hooks.release import SERVING_TABLES, published_file, serving_file  # noqa: E402
 
 SERVED = {"dashboard_date_range_totals", "api_entity_daily_rows", "api_entity_sparkline", "api_level_sparklines",
-          "api_overview_sparkline"}
+          "api_overview_sparkline", "api_entity_table"}
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +73,8 @@ def test_the_copy_sits_beside_the_release_file_and_serves_the_keyed_queries(rele
     assert {name for name in release.queries if name.startswith(SERVING_PREFIX)} == \
         {SERVING_PREFIX + name for name in SERVED}
     assert all(release.serves(name) for name in SERVED)
-    assert not release.serves("api_entity_table") and not release.serves("api_entity_user_list")
+    assert not release.serves("api_entity_user_list")  # the user lists stay in the release file
+    assert not release.serves("dashboard_overall_and_country_14_days")  # so do the country rows
 
 
 def test_every_row_of_the_copy_equals_the_release(release):
@@ -125,6 +126,17 @@ def test_every_range_answer_of_the_copy_equals_the_release(release):
                 _same(release.query("api_level_sparklines", **params),
                       release.query("api_level_sparklines", serving=False, **params))
                 compared += 1
+    for level in answers.PARENT_LEVEL:
+        for start, end in _ranges(first, last):
+            for parent_id in parents[:4]:
+                for sort, order in (("meta_spend", "desc"), ("estimated_roas", "asc"), ("name", "asc"),
+                                    ("entity_id", "desc"), ("trial_conversion_rate_actual", "desc")):
+                    for limit, offset in ((50, 0), (2, 1), (10, 1000)):
+                        params = {"entity_type": level, "start_day": start, "end_day": end, "parent_id": parent_id,
+                                  "sort": sort, "sort_order": order, "page_limit": limit, "page_offset": offset}
+                        _same(release.query("api_entity_table", **params),
+                              release.query("api_entity_table", serving=False, **params))
+                        compared += 1
     assert compared > 100, compared
 
 
