@@ -6,7 +6,7 @@ select
     {{ serving_day_columns() }}
 from {{ serving_table('entity_daily_metrics') }}
 where
-    entity_type = ?1
-    and entity_id = ?2
-    and date between ?3 and ?4
+    entity_type = $1
+    and entity_id = $2
+    and date between $3 and $4
 order by date

@@ -7,7 +7,7 @@ with recursive
 
 days (series_date) as (
 
-    {{ serving_sparkline_days('?3', '?4') }}
+    {{ serving_sparkline_days('$3', '$4') }}
 
 ),
 
@@ -16,9 +16,9 @@ entity_rows as (
     select *
     from {{ serving_table('entity_daily_range_parts') }}
     where
-        entity_type = ?1
-        and entity_id = ?2
-        and date between date(?3, printf('-%d days', ?4 - 1)) and ?3
+        entity_type = $1
+        and entity_id = $2
+        and date between date($3, printf('-%d days', $4 - 1)) and $3
 
 ),
 

@@ -14,8 +14,8 @@ entities as (
         parent_id
     from {{ serving_table('entity_names') }}
     where
-        entity_type = ?1
-        and (?4 is null or parent_id = ?4)
+        entity_type = $1
+        and ($4 is null or parent_id = $4)
 
 ),
 
@@ -27,7 +27,7 @@ range_rows as (
         on
             entities.entity_type = parts.entity_type
             and entities.entity_id = parts.entity_id
-    where parts.date between ?2 and ?3
+    where parts.date between $2 and $3
 
 ),
 
@@ -70,8 +70,8 @@ sort_keys as (
 
     select
         *,
-        {{ range_total_sort_value('?5') }} as sort_value,
-        case ?5
+        {{ range_total_sort_value('$5') }} as sort_value,
+        case $5
             when 'name' then entity_name
             when 'entity_id' then entity_id
         end as sort_text
@@ -85,10 +85,10 @@ ranked as (
         *,
         row_number() over (
             order by
-                case when ?6 = 'asc' then sort_value end asc nulls last,
-                case when ?6 = 'desc' then sort_value end desc nulls last,
-                case when ?6 = 'asc' then sort_text end asc nulls last,
-                case when ?6 = 'desc' then sort_text end desc nulls last,
+                case when cast($6 as varchar) = 'asc' then sort_value end asc nulls last,
+                case when cast($6 as varchar) = 'desc' then sort_value end desc nulls last,
+                case when cast($6 as varchar) = 'asc' then sort_text end asc nulls last,
+                case when cast($6 as varchar) = 'desc' then sort_text end desc nulls last,
                 entity_id asc
         ) as row_position
     from sort_keys
@@ -106,8 +106,8 @@ page as (
         row_position
     from ranked
     where
-        row_position > ?8
-        and row_position <= ?8 + ?7
+        row_position > $8
+        and row_position <= $8 + $7
 
 ),
 

@@ -7,7 +7,7 @@ with recursive
 
 days (series_date) as (
 
-    {{ serving_sparkline_days('?3', '?4') }}
+    {{ serving_sparkline_days('$3', '$4') }}
 
 ),
 
@@ -16,8 +16,8 @@ entities as (
     select entity_id
     from {{ serving_table('entity_names') }}
     where
-        entity_type = ?1
-        and (?2 is null or parent_id = ?2)
+        entity_type = $1
+        and ($2 is null or parent_id = $2)
 
 ),
 
@@ -27,9 +27,9 @@ level_rows as (
     from entities
     inner join {{ serving_table('entity_daily_range_parts') }} as parts
         on
-            parts.entity_type = ?1
+            parts.entity_type = $1
             and entities.entity_id = parts.entity_id
-    where parts.date between date(?3, printf('-%d days', ?4 - 1)) and ?3
+    where parts.date between date($3, printf('-%d days', $4 - 1)) and $3
 
 ),
 

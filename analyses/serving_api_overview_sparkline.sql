@@ -7,7 +7,7 @@ with recursive
 
 days (series_date) as (
 
-    {{ serving_sparkline_days('?2', '?3') }}
+    {{ serving_sparkline_days('$2', '$3') }}
 
 ),
 
@@ -16,8 +16,8 @@ level_rows as (
     select *
     from {{ serving_table('entity_daily_range_parts') }}
     where
-        entity_type = ?1
-        and date between date(?2, printf('-%d days', ?3 - 1)) and ?2
+        entity_type = $1
+        and date between date($2, printf('-%d days', $3 - 1)) and $2
 
 ),
 

@@ -9,9 +9,9 @@ range_rows as (
     select *
     from {{ serving_table('entity_daily_range_parts') }}
     where
-        entity_type = ?1
-        and entity_id = ?2
-        and date between ?3 and ?4
+        entity_type = $1
+        and entity_id = $2
+        and date between $3 and $4
 
 ),
 

@@ -175,8 +175,9 @@ class Release:
         the query (and ``serving``), otherwise on the release file."""
         if serving and self.serves(name):
             sql, order = self.queries[SERVING_PREFIX + name]
-            values = [value.isoformat() if isinstance(value, _dt.date) else value
-                      for value in self._bind(name, order, params)]
+            # SQLite reads $1 .. $n as named parameters "1" .. "n"; dates are ISO text in the copy
+            values = {str(position): value.isoformat() if isinstance(value, _dt.date) else value
+                      for position, value in enumerate(self._bind(name, order, params), 1)}
             cursor = self._serving_con().execute(sql, values)
             try:
                 names = [column[0] for column in cursor.description]
