@@ -11,7 +11,8 @@ days (series_date) as (
 
 ),
 
-level_rows as (
+-- materialized: the level's rows of the range once (SQLite would rescan them per day)
+level_rows as materialized (
 
     select *
     from {{ serving_table('entity_daily_range_parts') }}
