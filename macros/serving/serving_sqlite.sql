@@ -1,5 +1,5 @@
 {#- The serving copy of a release (python_hooks/release.py writes it): SQLite
-    tables named like the release's tables, read by the analyses serving_*.sql.
+    tables named like the release's tables, read by the analyses of analyses/serving/.
     SQLite has no three-part names, so those analyses name a table with
     serving_table() instead of ref(); the copy is made of the same tables. -#}
 {% macro serving_table(name) -%}
