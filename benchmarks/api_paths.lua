@@ -45,8 +45,8 @@ function done(summary, latency, requests)
    for _, thread in ipairs(threads) do bad_total = bad_total + thread:get("bad") end
    io.write(string.format(
       '{"requests": %d, "seconds": %.6f, "non_200": %d, "socket_errors": %d, '
-      .. '"p50_us": %d, "p99_us": %d, "max_us": %d, "mean_us": %.1f}\n',
+      .. '"p50_us": %d, "p95_us": %d, "p99_us": %d, "max_us": %d, "mean_us": %.1f}\n',
       summary.requests, summary.duration / 1e6, bad_total,
       summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-      latency:percentile(50), latency:percentile(99), latency.max, latency.mean))
+      latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max, latency.mean))
 end

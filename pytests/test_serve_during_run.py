@@ -4,7 +4,9 @@ A server reads the published release of the bundled sample. A client thread
 requests the health and entity-table endpoints in a loop while a second
 `precompute run` builds and publishes a new release. Every response must be a
 200, and the responses must switch from the first release's `computed_at` to
-the second's without a restart.
+the second's without a restart. The client also requests an entity's day rows,
+which come from the release's SQLite serving copy: their `computed_at` must
+switch once too, to the same release as the DuckDB file's.
 """
 
 from __future__ import annotations
@@ -39,16 +41,20 @@ def test_requests_never_fail_and_switch_to_the_new_release(tmp_path):
     with serving(warehouse, tmp_path) as (base, health):
         computed_0 = health["computed_at"]
         window = f"start={health['start_date']}&end={health['as_of_date']}"
+        _, table = _get(f"{base}/api/entities?level=campaign&{window}")
+        detail = f"/api/entities/campaign/{table['rows'][0]['entity_id']}?{window}"
 
         stop = threading.Event()
         outcomes: list[tuple[str, int, str | None]] = []
 
         def client() -> None:
             while not stop.is_set():
-                for path in ("/api/health", f"/api/entities?level=campaign&{window}"):
+                for path in ("/api/health", f"/api/entities?level=campaign&{window}", detail):
                     try:
                         status, body = _get(base + path)
                         stamp = body.get("computed_at") if isinstance(body, dict) else None
+                        if path == detail and isinstance(body, dict):  # the serving copy's rows
+                            stamp = max(row["computed_at"] for row in body["daily"])
                         outcomes.append((path, status, stamp))
                     except Exception as exc:  # noqa: BLE001 - every failure is counted
                         outcomes.append((path, -1, repr(exc)))
@@ -72,5 +78,9 @@ def test_requests_never_fail_and_switch_to_the_new_release(tmp_path):
     # the switch happens once: no response goes back to the old release
     switched = stamps.index(stamps[-1])
     assert set(stamps[switched:]) == {stamps[-1]}
+    # the serving copy switched once as well, to the release the DuckDB file's health reports
+    served = [stamp for path, _, stamp in outcomes if path == detail]
+    assert served[0] == computed_0 and served[-1] == stamps[-1], (served[0], served[-1], stamps[-1])
+    assert set(served[served.index(served[-1]):]) == {served[-1]}
     print(f"serving during a run: {len(outcomes)} requests, 0 failed; "
           f"{switched} health responses before the switch, {len(stamps) - switched} after")

@@ -352,7 +352,8 @@ def compile_read_queries(project_dir: Path, target_dir: Path, build_file: Path,
                      project_dir=project_dir, vars=dbt_vars, env={"DUCKDB_PATH": str(build_file)})
     if not result.success:
         raise RuntimeError(f"dbt compile of the analyses failed: {result.exception}")
-    queries = {path.stem: path.read_text(encoding="utf-8") for path in sorted(folder.glob("*.sql"))}
+    # analyses/serving/: the SQLite versions of the keyed queries (serving_<name>)
+    queries = {path.stem: path.read_text(encoding="utf-8") for path in sorted(folder.rglob("*.sql"))}
     if not queries:
         raise RuntimeError(f"dbt compile wrote no analyses under {folder}")
     return queries

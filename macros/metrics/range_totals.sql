@@ -56,13 +56,41 @@
     {%- endfor %}
 {%- endmacro %}
 
-{% macro range_total_sums() -%}
+{#- The decimal scale of each part stored as a decimal in the marts (money: 2; a
+    weighted estimate: its rate's scale), from the marts' column data types. -#}
+{% macro range_total_part_scales() -%}
+    {%- set scales = {} -%}
+    {%- if execute -%}
+        {%- set marts = graph.nodes.values()
+            | selectattr('resource_type', 'equalto', 'model')
+            | selectattr('name', 'equalto', 'entity_daily_metrics') | list -%}
+        {%- set columns = marts[0].columns -%}
+        {%- for name, expression in ad_precompute.range_total_parts().items() -%}
+            {%- set column = columns.get(name) or columns.get(name | replace('_weighted', '')) -%}
+            {%- set data_type = (column.data_type or '') if column else '' -%}
+            {%- if data_type.startswith('decimal(') -%}
+                {%- do scales.update({name: data_type.split(',')[1].rstrip(')') | int}) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(scales) }}
+{%- endmacro %}
+
+{#- flavour 'duckdb' (the release file) or 'sqlite' (its serving copy, where the
+    decimal parts are REAL): in SQLite a decimal part's sum is rounded back to its
+    scale, so that it is the same double as DuckDB's exact decimal sum. -#}
+{% macro range_total_sums(flavour='duckdb') -%}
+    {%- set scales = ad_precompute.range_total_part_scales() if flavour == 'sqlite' else {} -%}
     {%- for name in ad_precompute.range_total_parts() %}
+    {%- if name in scales %}
+    round(coalesce(sum({{ name }}), 0), {{ scales[name] }}) as {{ name }}{{ ',' if not loop.last }}
+    {%- else %}
     coalesce(sum({{ name }}), 0) as {{ name }}{{ ',' if not loop.last }}
+    {%- endif %}
     {%- endfor %}
 {%- endmacro %}
 
-{% macro range_total_metrics() -%}
+{% macro range_total_metrics(flavour='duckdb') -%}
     {%- set formulas = {
         'trial_conversion_rate_estimated': ad_precompute.safe_divide(
             'trial_conversion_rate_estimated_weighted', 'trial_conversion_estimate_pair_count'),
@@ -76,7 +104,8 @@
             'purchase_refund_rate_estimated_weighted', 'purchase_refund_estimate_pair_count'),
         'purchase_refund_rate_actual': ad_precompute.safe_divide(
             'purchase_refund_list_length', 'purchase_list_length'),
-        'profit_usd': 'adjusted_estimated_revenue_usd - meta_spend',
+        'profit_usd': 'round(adjusted_estimated_revenue_usd - meta_spend, 2)' if flavour == 'sqlite'
+            else 'adjusted_estimated_revenue_usd - meta_spend',
         'estimated_roas': ad_precompute.safe_divide('adjusted_estimated_revenue_usd', 'meta_spend'),
         'trial_accuracy_ratio': ad_precompute.trial_accuracy_ratio('mixpanel_trial_count', 'meta_trial_count'),
         'purchase_accuracy_ratio': ad_precompute.purchase_accuracy_ratio(

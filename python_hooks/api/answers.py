@@ -4,7 +4,9 @@ Each function takes arguments its endpoint has already validated, runs the
 release's compiled queries (the dbt analyses ``analyses/api_*.sql`` and
 ``analyses/dashboard_*.sql``, which take every range formula from the
 ``range_totals`` macros), and shapes the rows into a response model. No metric
-formula is written here. ``Release.answer`` keeps each body under (function,
+formula is written here. A query runs on the release's serving copy (SQLite)
+when the release holds its version ``serving_<name>`` (``Release.query``).
+``Release.answer`` keeps each body under (function,
 arguments), so an endpoint and the warm-up (``default_view``) share one key for
 one answer.
 """
@@ -76,8 +78,9 @@ def country_totals(rel: Release, level: str, entity_id: str, first: _dt.date, la
 
 def entity_sparkline(rel: Release, level: str, entity_id: str, last: _dt.date, days: int,
                      names: tuple[str, ...], country: str | None) -> bytes:
-    rows = rel.query("api_entity_sparkline", entity_type=level, entity_id=entity_id, end_day=last, days=days,
-                     country=country)
+    # the serving copy holds the overall rows; a country's sparkline reads the release file
+    rows = rel.query("api_entity_sparkline", serving=country is None, entity_type=level, entity_id=entity_id,
+                     end_day=last, days=days, country=country)
     return Sparkline(entity_type=level, entity_id=entity_id, country=country, start=rows[0]["date"], end=last,
                      days=days, metrics=list(names), **_sparkline(rows, names)).model_dump_json().encode()
 

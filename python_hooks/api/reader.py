@@ -7,6 +7,13 @@ opens that release file read-only and serves new requests from it. Requests in
 flight keep the connection they started with; the old connection is closed when
 its last request ends. Each request uses its own cursor (DuckDB connections are
 not thread-safe; cursors are).
+
+A release may carry a serving copy (SQLite, ``release.serving_file``): the
+tables of keyed reads. A query whose SQLite version ``serving_<name>`` the
+release holds runs there, on a read-only connection per worker thread (sqlite3
+keeps each connection's compiled statements, so a repeated query is not planned
+again); every other query runs on DuckDB. Both files are in the release's
+directory, so a new release switches both at once.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import contextlib
 import datetime as _dt
 import os
 import re
+import sqlite3
 import sys
 import threading
 import time
@@ -28,7 +36,7 @@ from cachetools import LRUCache
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from python_hooks.release import ReleaseNotReadable, published_file, release_info, release_queries
+from python_hooks.release import ReleaseNotReadable, published_file, release_info, release_queries, serving_file
 
 CACHE_ENTRIES = 4096  # answers kept per release (a user list page is the largest: <= 1000 ids)
 JSON = "application/json"
@@ -39,6 +47,8 @@ READ_CONFIG = {"disabled_optimizers": "projection_placement"}
 
 _PARAMETERS = re.compile(r"^--\s*Parameters \(prepared statement\):(.*)$", re.MULTILINE)
 _PARAMETER = re.compile(r"\$(\d+) (\w+)")
+SERVING_PREFIX = "serving_"  # the SQLite version of query <name> is serving_<name>
+SERVING_STATEMENTS = 64  # compiled statements sqlite3 keeps per connection
 
 Answer = Callable[..., bytes]
 
@@ -76,6 +86,9 @@ class Release:
     # answer's function and its validated arguments) can be kept for as long as
     # the release is served (bounded, least recently used first out).
     cache: LRUCache = field(default_factory=lambda: LRUCache(maxsize=CACHE_ENTRIES))
+    serving: Path | None = None  # the release's serving copy (SQLite), if it has one
+    _local: threading.local = field(default_factory=threading.local)
+    _serving_cons: list[sqlite3.Connection] = field(default_factory=list)
 
     @property
     def window(self) -> tuple[_dt.date, _dt.date]:
@@ -126,29 +139,69 @@ class Release:
         with self.lock:
             self.in_flight -= 1
             if self.retired and self.in_flight == 0:
-                self.con.close()
+                self._close()
 
     def retire(self) -> None:
         with self.lock:
             self.retired = True
             if self.in_flight == 0:
-                self.con.close()
+                self._close()
 
-    def query(self, name: str, **params: Any) -> list[dict[str, Any]]:
+    def _close(self) -> None:
+        """Close the DuckDB connection and every thread's SQLite connection (under the lock, unused)."""
+        self.con.close()
+        for con in self._serving_cons:
+            con.close()
+        self._serving_cons.clear()
+
+    def _serving_con(self) -> sqlite3.Connection:
+        """This thread's read-only connection to the serving copy (opened on first use)."""
+        con = getattr(self._local, "con", None)
+        if con is None:
+            # immutable: a release file is never written again, so SQLite need not lock it
+            con = sqlite3.connect(f"{self.serving.absolute().as_uri()}?mode=ro&immutable=1", uri=True,
+                                  check_same_thread=False, cached_statements=SERVING_STATEMENTS)
+            with self.lock:
+                self._serving_cons.append(con)
+            self._local.con = con
+        return con
+
+    def serves(self, name: str) -> bool:
+        """Whether query ``name`` runs on the serving copy."""
+        return self.serving is not None and SERVING_PREFIX + name in self.queries
+
+    def query(self, name: str, serving: bool = True, **params: Any) -> list[dict[str, Any]]:
+        """The rows of query ``name`` bound to ``params``: on the serving copy when it has
+        the query (and ``serving``), otherwise on the release file."""
+        if serving and self.serves(name):
+            sql, order = self.queries[SERVING_PREFIX + name]
+            # SQLite reads $1 .. $n as named parameters "1" .. "n"; dates are ISO text in the copy
+            values = {str(position): value.isoformat() if isinstance(value, _dt.date) else value
+                      for position, value in enumerate(self._bind(name, order, params), 1)}
+            cursor = self._serving_con().execute(sql, values)
+            try:
+                names = [column[0] for column in cursor.description]
+                return [dict(zip(names, row)) for row in cursor.fetchall()]
+            finally:
+                cursor.close()
         if name not in self.queries:
             raise ReleaseUnavailable(f"the published release has no query {name!r}; publish a new release "
                                      "with `precompute run`")
         sql, order = self.queries[name]
-        missing = [p for p in order if p not in params]
-        if missing:
-            raise KeyError(f"query {name} needs parameters {missing}")
         cursor = self.con.cursor()
         try:
-            result = cursor.execute(sql, [params[p] for p in order])
+            result = cursor.execute(sql, self._bind(name, order, params))
             names = [column[0] for column in result.description]
             return [dict(zip(names, row)) for row in result.fetchall()]
         finally:
             cursor.close()
+
+    @staticmethod
+    def _bind(name: str, order: list[str], params: dict[str, Any]) -> list[Any]:
+        missing = [p for p in order if p not in params]
+        if missing:
+            raise KeyError(f"query {name} needs parameters {missing}")
+        return [params[p] for p in order]
 
 
 def open_release(file: Path, target: str) -> Release:
@@ -159,7 +212,7 @@ def open_release(file: Path, target: str) -> Release:
         raise ReleaseUnavailable(f"cannot open the release {file}: {exc}") from None
     try:
         info, queries = release_info(con), release_queries(con)
-        release = Release(target=target, con=con, info=info, entities={},
+        release = Release(target=target, con=con, info=info, entities={}, serving=serving_file(file),
                           queries={name: (sql, parameter_order(sql)) for name, sql in queries.items()})
         release.entities = {(row["entity_type"], row["entity_id"]): row for row in release.query("api_entity_names")}
     except ReleaseNotReadable as exc:

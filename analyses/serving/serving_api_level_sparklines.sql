@@ -1,0 +1,64 @@
+-- The serving copy's (SQLite) api_level_sparklines: the row sparklines of the
+-- entity table, every entity of a level (or child of $parent_id), the last
+-- $days days ending on $end_day, one row per entity and day, zero-filled.
+-- Parameters (prepared statement): $1 entity_type, $2 parent_id, $3 end_day, $4 days
+
+with recursive
+
+days (series_date) as (
+
+    {{ serving_sparkline_days('$3', '$4') }}
+
+),
+
+entities as (
+
+    select entity_id
+    from {{ serving_table('entity_names') }}
+    where
+        entity_type = $1
+        and ($2 is null or parent_id = $2)
+
+),
+
+level_rows as (
+
+    select parts.*
+    from entities
+    inner join {{ serving_table('entity_daily_range_parts') }} as parts
+        on
+            parts.entity_type = $1
+            and entities.entity_id = parts.entity_id
+    where parts.date between date($3, printf('-%d days', $4 - 1)) and $3
+
+),
+
+daily_sums as (
+
+    select
+        entities.entity_id,
+        days.series_date,
+        {{ range_total_sums('sqlite') }}
+    from entities
+    cross join days
+    left join level_rows
+        on
+            entities.entity_id = level_rows.entity_id
+            and days.series_date = level_rows.date
+    group by entities.entity_id, days.series_date
+
+),
+
+daily as (
+
+    select
+        entity_id,
+        -- named like the marts' column
+        series_date as date,  -- noqa: RF04
+        {{ range_total_metrics('sqlite') }}
+    from daily_sums
+
+)
+
+select * from daily
+order by entity_id, date

@@ -1,0 +1,48 @@
+-- The serving copy's (SQLite) api_overview_sparkline: every entity of one
+-- level summed per day, the last $days days ending on $end_day, zero-filled,
+-- each day's §8 totals of that day's rows (range_totals).
+-- Parameters (prepared statement): $1 entity_type, $2 end_day, $3 days
+
+with recursive
+
+days (series_date) as (
+
+    {{ serving_sparkline_days('$2', '$3') }}
+
+),
+
+-- materialized: the level's rows of the range once (SQLite would rescan them per day)
+level_rows as materialized (
+
+    select *
+    from {{ serving_table('entity_daily_range_parts') }}
+    where
+        entity_type = $1
+        and date between date($2, printf('-%d days', $3 - 1)) and $2
+
+),
+
+daily_sums as (
+
+    select
+        days.series_date,
+        {{ range_total_sums('sqlite') }}
+    from days
+    left join level_rows
+        on days.series_date = level_rows.date
+    group by days.series_date
+
+),
+
+daily as (
+
+    select
+        -- named like the marts' column
+        series_date as date,  -- noqa: RF04
+        {{ range_total_metrics('sqlite') }}
+    from daily_sums
+
+)
+
+select * from daily
+order by date

@@ -1,0 +1,39 @@
+{#- The serving copy of a release (python_hooks/release.py writes it): SQLite
+    tables named like the release's tables, read by the analyses of analyses/serving/.
+    SQLite has no three-part names, so those analyses name a table with
+    serving_table() instead of ref(); the copy is made of the same tables. -#}
+{% macro serving_table(name) -%}
+    {%- if name not in ['entity_names', 'entity_daily_range_parts', 'entity_daily_metrics'] -%}
+        {{ exceptions.raise_compiler_error('serving_table: ' ~ name ~ ' is not in the serving copy') }}
+    {%- endif -%}
+    "{{ name }}"
+{%- endmacro %}
+
+{#- The days of a sparkline in SQLite: a recursive CTE body named days
+    (series_date), the `days` days ending on `end_day` (ISO date text). -#}
+{% macro serving_sparkline_days(end_day, days) -%}
+    select date({{ end_day }}, printf('-%d days', {{ days }} - 1)) as series_date
+    union all
+    select date(series_date, '+1 day') as series_date
+    from days
+    where series_date < {{ end_day }}
+{%- endmacro %}
+
+{#- The columns of a day row as the read API returns it: every column of
+    entity_daily_metrics except its key and the user lists (served from DuckDB). -#}
+{% macro serving_day_columns() -%}
+    {%- set names = [] -%}
+    {%- if execute -%}
+        {%- set marts = graph.nodes.values()
+            | selectattr('resource_type', 'equalto', 'model')
+            | selectattr('name', 'equalto', 'entity_daily_metrics') | list -%}
+        {%- for column in marts[0].columns.values() -%}
+            {%- if column.name not in ['entity_type', 'entity_id'] and not column.name.endswith('_user_ids') -%}
+                {%- do names.append(column.name) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- for name in names %}
+    {{ name }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}

@@ -1,0 +1,151 @@
+"""The serving copy (SQLite) of a release equals the release (DuckDB): every row and every answer.
+
+One `precompute run` of the bundled sample publishes a release with its serving
+copy. The tests compare (1) every row of every table of the copy with the same
+table of the release file, and (2) every query the copy serves with the same
+query on the release file, for every entity and several ranges and sparklines,
+value for value: a money sum must be the same double as DuckDB's exact decimal
+sum, a ratio the same double. They also check that the read API's answers are
+byte for byte those of the release file alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import SAMPLE_DIR, precompute_command, precompute_env
+
+from python_hooks.api import answers  # noqa: E402
+from python_hooks.api.reader import SERVING_PREFIX, open_release  # noqa: E402
+from python_hooks.release import SERVING_TABLES, published_file, serving_file  # noqa: E402
+
+SERVED = {"dashboard_date_range_totals", "api_entity_daily_rows", "api_entity_sparkline", "api_level_sparklines",
+          "api_overview_sparkline", "api_entity_table"}
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory):
+    work = tmp_path_factory.mktemp("serving")
+    warehouse = work / "dash.duckdb"
+    proc = subprocess.run([*precompute_command(), "run", "--warehouse", str(warehouse), "--raw-dir",
+                           str(SAMPLE_DIR), "--progress", "plain"], cwd=work, env=precompute_env(work),
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    published = published_file(warehouse)
+    rel = open_release(published.file, published.key)
+    yield rel
+    rel.retire()
+
+
+def _value(value):
+    """A release value as the serving copy stores it: decimals as doubles, dates as ISO text."""
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, dt.datetime):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _same(served: list[dict], released: list[dict]) -> None:
+    assert len(served) == len(released)
+    for lite, duck in zip(served, released):
+        assert lite.keys() == duck.keys()
+        for name, value in duck.items():
+            expected = _value(value)
+            got = lite[name]
+            if isinstance(value, dt.datetime):
+                got = str(dt.datetime.fromisoformat(got))
+            # exact: the same double (0 and 0.0 are the same number, and the same JSON once validated)
+            assert got == expected and type(got) in (type(expected), int, float), (name, got, expected, lite)
+
+
+def test_the_copy_sits_beside_the_release_file_and_serves_the_keyed_queries(release):
+    assert release.serving == serving_file(Path(release.target))
+    assert release.serving.parent == Path(release.target).parent  # published, and switched, together
+    assert {name for name in release.queries if name.startswith(SERVING_PREFIX)} == \
+        {SERVING_PREFIX + name for name in SERVED}
+    assert all(release.serves(name) for name in SERVED)
+    assert not release.serves("api_entity_user_list")  # the user lists stay in the release file
+    assert not release.serves("dashboard_overall_and_country_14_days")  # so do the country rows
+
+
+def test_every_row_of_the_copy_equals_the_release(release):
+    lite = sqlite3.connect(f"{release.serving.absolute().as_uri()}?mode=ro", uri=True)
+    duck = release.con.cursor()
+    try:
+        for table, (key, _) in SERVING_TABLES.items():
+            names = [row[1] for row in lite.execute(f'pragma table_info("{table}")')]
+            release_names = [row[0] for row in duck.execute(f'describe "{table}"').fetchall()]
+            assert names == [n for n in release_names if not n.endswith("_user_ids")], table
+            order = ", ".join(key)
+            served = lite.execute(f'select * from "{table}" order by {order}').fetchall()
+            released = duck.execute(f'select {", ".join(names)} from "{table}" order by {order}').fetchall()
+            assert served, table
+            _same([dict(zip(names, row)) for row in served], [dict(zip(names, row)) for row in released])
+    finally:
+        lite.close()
+        duck.close()
+
+
+def _ranges(first: dt.date, last: dt.date) -> list[tuple[dt.date, dt.date]]:
+    span = (last - first).days
+    return sorted({(first, last), (last, last), (first, first), (last - dt.timedelta(days=min(13, span)), last),
+                   (first + dt.timedelta(days=span // 3), last - dt.timedelta(days=span // 3))})
+
+
+def test_every_range_answer_of_the_copy_equals_the_release(release):
+    first, last = release.window
+    compared = 0
+    for level, entity_id in sorted(release.entities):
+        for start, end in _ranges(first, last):
+            params = {"entity_type": level, "entity_id": entity_id, "start_day": start, "end_day": end}
+            for name in ("dashboard_date_range_totals", "api_entity_daily_rows"):
+                _same(release.query(name, **params), release.query(name, serving=False, **params))
+                compared += 1
+        for end, days in ((last, 14), (last, 1), (first, 7), (last, (last - first).days + 3)):
+            params = {"entity_type": level, "entity_id": entity_id, "end_day": end, "days": days, "country": None}
+            _same(release.query("api_entity_sparkline", **params),
+                  release.query("api_entity_sparkline", serving=False, **params))
+            compared += 1
+    parents = [None, *sorted({entity_id for _, entity_id in release.entities})]
+    for level in answers.PARENT_LEVEL:
+        for end, days in ((last, 14), (last, 28), (first + dt.timedelta(days=3), 5)):
+            params = {"entity_type": level, "end_day": end, "days": days}
+            _same(release.query("api_overview_sparkline", **params),
+                  release.query("api_overview_sparkline", serving=False, **params))
+            for parent_id in parents:
+                params = {"entity_type": level, "parent_id": parent_id, "end_day": end, "days": days}
+                _same(release.query("api_level_sparklines", **params),
+                      release.query("api_level_sparklines", serving=False, **params))
+                compared += 1
+    for level in answers.PARENT_LEVEL:
+        for start, end in _ranges(first, last):
+            for parent_id in parents[:4]:
+                for sort, order in (("meta_spend", "desc"), ("estimated_roas", "asc"), ("name", "asc"),
+                                    ("entity_id", "desc"), ("trial_conversion_rate_actual", "desc")):
+                    for limit, offset in ((50, 0), (2, 1), (10, 1000)):
+                        params = {"entity_type": level, "start_day": start, "end_day": end, "parent_id": parent_id,
+                                  "sort": sort, "sort_order": order, "page_limit": limit, "page_offset": offset}
+                        _same(release.query("api_entity_table", **params),
+                              release.query("api_entity_table", serving=False, **params))
+                        compared += 1
+    assert compared > 100, compared
+
+
+def test_the_api_answers_from_the_copy_are_those_of_the_release_file(release, monkeypatch):
+    first, last = release.window
+    view = list(answers.default_view(release))
+    served = [body(release, *args) for body, args in view]
+    monkeypatch.setattr(release, "serving", None)  # every query on the release file
+    assert not release.serves("dashboard_date_range_totals")
+    released = [body(release, *args) for body, args in view]
+    assert served == released
+    assert len(served) > 20
