@@ -46,27 +46,4 @@ entity_rows as (
 
 ),
 
-daily_sums as (
-
-    select
-        days.series_date,
-        {{ range_total_sums() }}
-    from days
-    left join entity_rows
-        on days.series_date = entity_rows.date
-    group by days.series_date
-
-),
-
-daily as (
-
-    select
-        -- named like the marts' column
-        series_date as date,  -- noqa: RF04
-        {{ range_total_metrics() }}
-    from daily_sums
-
-)
-
-select * from daily
-order by date
+{{ daily_range_totals('entity_rows') }}

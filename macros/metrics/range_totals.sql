@@ -128,3 +128,30 @@
         {%- endfor %}
     end
 {%- endmacro %}
+
+{% macro daily_range_totals(rows, flavour='duckdb') -%}
+daily_sums as (
+
+    select
+        days.series_date,
+        {{ ad_precompute.range_total_sums(flavour) }}
+    from days
+    left join {{ rows }}
+        on days.series_date = {{ rows }}.date
+    group by days.series_date
+
+),
+
+daily as (
+
+    select
+        -- named like the marts' column
+        series_date as date,  -- noqa: RF04
+        {{ ad_precompute.range_total_metrics(flavour) }}
+    from daily_sums
+
+)
+
+select * from daily
+order by date
+{%- endmacro %}
