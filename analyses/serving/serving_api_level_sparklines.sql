@@ -33,32 +33,4 @@ level_rows as (
 
 ),
 
-daily_sums as (
-
-    select
-        entities.entity_id,
-        days.series_date,
-        {{ range_total_sums('sqlite') }}
-    from entities
-    cross join days
-    left join level_rows
-        on
-            entities.entity_id = level_rows.entity_id
-            and days.series_date = level_rows.date
-    group by entities.entity_id, days.series_date
-
-),
-
-daily as (
-
-    select
-        entity_id,
-        -- named like the marts' column
-        series_date as date,  -- noqa: RF04
-        {{ range_total_metrics('sqlite') }}
-    from daily_sums
-
-)
-
-select * from daily
-order by entity_id, date
+{{ daily_range_totals('level_rows', 'sqlite', entities='entities') }}

@@ -129,22 +129,34 @@
     end
 {%- endmacro %}
 
-{% macro daily_range_totals(rows, flavour='duckdb') -%}
+{% macro daily_range_totals(rows, flavour='duckdb', entities=none) -%}
+{%- set entity_id = 'entities.entity_id,\n        ' if entities else '' -%}
 daily_sums as (
 
     select
-        days.series_date,
+        {{ entity_id }}days.series_date,
         {{ ad_precompute.range_total_sums(flavour) }}
+    {%- if entities %}
+    from {{ entities }}
+    cross join days
+    left join {{ rows }}
+        on
+            {{ entities }}.entity_id = {{ rows }}.entity_id
+            and days.series_date = {{ rows }}.date
+    group by {{ entities }}.entity_id, days.series_date
+    {%- else %}
     from days
     left join {{ rows }}
         on days.series_date = {{ rows }}.date
     group by days.series_date
+    {%- endif %}
 
 ),
 
 daily as (
 
     select
+        {{ 'entity_id,' if entities }}
         -- named like the marts' column
         series_date as date,  -- noqa: RF04
         {{ ad_precompute.range_total_metrics(flavour) }}
@@ -153,5 +165,118 @@ daily as (
 )
 
 select * from daily
-order by date
+order by {{ 'entity_id, ' if entities }}date
+{%- endmacro %}
+
+
+{% macro range_total_param(position, type, flavour='duckdb') -%}
+{#- A bound parameter: DuckDB casts it to its type, SQLite binds it as it is. -#}
+{%- if flavour == 'sqlite' -%}${{ position }}{%- else -%}cast(${{ position }} as {{ type }}){%- endif -%}
+{%- endmacro %}
+
+
+{% macro entity_table_page(flavour='duckdb') -%}
+{%- set sort = ad_precompute.range_total_param(5, 'varchar', flavour) -%}
+{%- set order = ad_precompute.range_total_param(6, 'varchar', flavour) -%}
+{%- set page_limit = ad_precompute.range_total_param(7, 'bigint', flavour) -%}
+{%- set page_offset = ad_precompute.range_total_param(8, 'bigint', flavour) -%}
+entity_sums as (
+
+    select
+        entity_type,
+        entity_id,
+        {{ ad_precompute.range_total_sums(flavour) }}
+    from range_rows
+    group by entity_type, entity_id
+
+),
+
+entity_totals as (
+
+    select
+        entity_type,
+        entity_id,
+        {{ ad_precompute.range_total_metrics(flavour) }}
+    from entity_sums
+
+),
+
+entity_rows as (
+
+    select
+        entity_totals.*,
+        entities.entity_name,
+        entities.parent_id
+    from entities
+    inner join entity_totals
+        on
+            entities.entity_type = entity_totals.entity_type
+            and entities.entity_id = entity_totals.entity_id
+
+),
+
+sort_keys as (
+
+    select
+        *,
+        {{ ad_precompute.range_total_sort_value(sort) }} as sort_value,
+        case {{ sort }}
+            when 'name' then entity_name
+            when 'entity_id' then entity_id
+        end as sort_text
+    from entity_rows
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            order by
+                case when {{ order }} = 'asc' then sort_value end asc nulls last,
+                case when {{ order }} = 'desc' then sort_value end desc nulls last,
+                case when {{ order }} = 'asc' then sort_text end asc nulls last,
+                case when {{ order }} = 'desc' then sort_text end desc nulls last,
+                entity_id asc
+        ) as row_position
+    from sort_keys
+
+),
+
+page as (
+
+    select
+        entity_type,
+        entity_id,
+        {{ ad_precompute.range_total_metric_names() | join(',\n        ') }},
+        entity_name,
+        parent_id,
+        row_position
+    from ranked
+    where
+        row_position > {{ page_offset }}
+        and row_position <= {{ page_offset }} + {{ page_limit }}
+
+),
+
+counted as (
+
+    select count(*) as total_rows
+    from entity_rows
+
+),
+
+final as (
+
+    select
+        page.*,
+        counted.total_rows
+    from counted
+    left join page on true
+
+)
+
+select * from final
+order by row_position
 {%- endmacro %}
