@@ -78,9 +78,8 @@ def country_totals(rel: Release, level: str, entity_id: str, first: _dt.date, la
 
 def entity_sparkline(rel: Release, level: str, entity_id: str, last: _dt.date, days: int,
                      names: tuple[str, ...], country: str | None) -> bytes:
-    # the serving copy holds the overall rows; a country's sparkline reads the release file
-    rows = rel.query("api_entity_sparkline", serving=country is None, entity_type=level, entity_id=entity_id,
-                     end_day=last, days=days, country=country)
+    rows = rel.query("api_entity_sparkline", entity_type=level, entity_id=entity_id, end_day=last, days=days,
+                     country=country)
     return Sparkline(entity_type=level, entity_id=entity_id, country=country, start=rows[0]["date"], end=last,
                      days=days, metrics=list(names), **_sparkline(rows, names)).model_dump_json().encode()
 
