@@ -423,6 +423,7 @@ def _write_serving_copy(source: Path, file: Path) -> None:
     """
     file.unlink(missing_ok=True)
     con = duckdb.connect(str(source), read_only=True)
+    con.execute("set enable_progress_bar = false")
     lite = adbc_sqlite.connect(str(file), autocommit=True)
     try:
         with lite.cursor() as cursor:

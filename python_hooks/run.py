@@ -325,12 +325,13 @@ def publish(p: Plan, b: Build, g: Gates, serving: Future) -> Publication:
         }
         timings["fingerprint_seconds"] = time.monotonic() - started
         t = time.monotonic()
+        # first: dbt compile opens the build for writing, which DuckDB refuses while the copy reads it
+        serving_copy, timings["serving_copy_seconds"] = serving.result()
+        timings["serving_copy_wait_seconds"] = time.monotonic() - t
+        t = time.monotonic()
         queries = compile_read_queries(p.settings.project_dir, p.settings.target_dir, store.current_build,
                                        p.dbt_vars)
         timings["compile_queries_seconds"] = time.monotonic() - t
-        t = time.monotonic()
-        serving_copy, timings["serving_copy_seconds"] = serving.result()
-        timings["serving_copy_wait_seconds"] = time.monotonic() - t
         t = time.monotonic()
         release_file = store.export(b.build_file, p.run_id, metadata, serving_copy, queries=queries)
         timings["export_seconds"] = time.monotonic() - t
