@@ -26,7 +26,8 @@ from python_hooks.api.reader import SERVING_PREFIX, open_release  # noqa: E402
 from python_hooks.release import SERVING_TABLES, published_file, serving_file  # noqa: E402
 
 SERVED = {"dashboard_date_range_totals", "api_entity_daily_rows", "api_entity_sparkline", "api_level_sparklines",
-          "api_overview_sparkline", "api_entity_table", "dashboard_overall_and_country_14_days"}
+          "api_overview_sparkline", "api_entity_table", "dashboard_overall_and_country_14_days",
+          "api_entity_user_list"}
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +74,6 @@ def test_the_copy_sits_beside_the_release_file_and_serves_the_keyed_queries(rele
     assert {name for name in release.queries if name.startswith(SERVING_PREFIX)} == \
         {SERVING_PREFIX + name for name in SERVED}
     assert all(release.serves(name) for name in SERVED)
-    assert not release.serves("api_entity_user_list")  # the user lists stay in the release file
 
 
 def test_every_row_of_the_copy_equals_the_release(release):
@@ -83,7 +83,7 @@ def test_every_row_of_the_copy_equals_the_release(release):
         for table, (key, _) in SERVING_TABLES.items():
             names = [row[1] for row in lite.execute(f'pragma table_info("{table}")')]
             release_names = [row[0] for row in duck.execute(f'describe "{table}"').fetchall()]
-            assert names == [n for n in release_names if not n.endswith("_user_ids")], table
+            assert names == release_names, table
             order = ", ".join(key)
             served = lite.execute(f'select * from "{table}" order by {order}').fetchall()
             released = duck.execute(f'select {", ".join(names)} from "{table}" order by {order}').fetchall()
@@ -115,6 +115,14 @@ def test_every_range_answer_of_the_copy_equals_the_release(release):
                          "dashboard_overall_and_country_14_days"):
                 _same(release.query(name, **params), release.query(name, serving=False, **params))
                 compared += 1
+        for day in (first, last, last - dt.timedelta(days=3)):
+            for list_name in ("trial", "post_trial", "converted", "trial_refund", "purchase", "purchase_refund"):
+                for limit, offset in ((100, 0), (2, 1), (5, 1000)):
+                    params = {"entity_type": level, "entity_id": entity_id, "day": day, "list": list_name,
+                              "country": None, "page_limit": limit, "page_offset": offset}
+                    _same(release.query("api_entity_user_list", **params),
+                          release.query("api_entity_user_list", serving=False, **params))
+                    compared += 1
         for end, days in ((last, 14), (last, 1), (first, 7), (last, (last - first).days + 3)):
             for country in (None, *countries.get((level, entity_id), [])[:2], "XX"):
                 params = {"entity_type": level, "entity_id": entity_id, "end_day": end, "days": days,

@@ -29,7 +29,7 @@ Why a symlink to a file per release (docs/decisions.md, "Publishing"):
   the previous release stays published, byte for byte.
 
 The serving copy (``SERVING_TABLES``) holds what the read API reads by key, the
-entity names, the range parts (overall and per country) and the day rows without
+entity names, the range parts (overall and per country) and the day rows with
 their user lists, in SQLite tables ``WITHOUT ROWID`` keyed on (entity_type,
 entity_id, date[, country_code]): a row store answers a keyed read in
 microseconds, where DuckDB plans every statement. The run writes it from the
@@ -97,8 +97,9 @@ PUBLISHED_TABLES: dict[str, str | None] = {
 # Tables that must exist in the build for a release to be made.
 REQUIRED_TABLES = ("entity_daily_metrics", "entity_country_breakdown")
 # The serving copy: table -> (its primary key, the secondary indexes); its columns
-# are the release table's, without the user lists. The date comes before the
-# country, so that a range of days of one entity is one run of the key.
+# are the release table's. The date comes before the country, so that a range of
+# days of one entity is one run of the key. The countries' user lists stay in the
+# release file only (entity_country_breakdown: 3.5 M rows at year scale).
 SERVING_FILE = "serving.sqlite"
 SERVING_TABLES: dict[str, tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]] = {
     "entity_names": (("entity_type", "entity_id"), (("entity_type", "parent_id"),)),
@@ -431,10 +432,9 @@ def _write_serving_copy(source: Path, file: Path) -> None:
             cursor.execute("pragma synchronous = off")
             cursor.execute("begin")
             for table, (key, indexes) in SERVING_TABLES.items():
-                columns = [(name, kind) for name, kind in con.execute(
+                columns = con.execute(
                     "select column_name, data_type from duckdb_columns() where database_name = current_database() "
                     "and schema_name = 'main' and table_name = ? order by column_index", [table]).fetchall()
-                    if not name.endswith("_user_ids")]
                 if not columns:
                     raise RuntimeError(f"the build {source} has no table {table} to copy into the serving copy")
                 definitions = ", ".join(f'"{name}" {_sqlite_type(kind)}' for name, kind in columns)
