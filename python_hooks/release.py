@@ -29,8 +29,9 @@ Why a symlink to a file per release (docs/decisions.md, "Publishing"):
   the previous release stays published, byte for byte.
 
 The serving copy (``SERVING_TABLES``) holds what the read API reads by key, the
-entity names, the range parts and the day rows without their user lists, in
-SQLite tables ``WITHOUT ROWID`` keyed on (entity_type, entity_id, date): a row
+entity names, the range parts, the day rows without their user lists and the
+cohort curves' range columns, in SQLite tables ``WITHOUT ROWID`` keyed on
+(entity_type, entity_id, date; the curves also on the horizon): a row
 store answers a keyed read in microseconds, where DuckDB plans every statement.
 It is written into the release directory before the directory is renamed, so
 that the DuckDB file and its copy are published, and switched, together.
@@ -95,12 +96,19 @@ PUBLISHED_TABLES: dict[str, str | None] = {
 # Tables that must exist in the build for a release to be made.
 REQUIRED_TABLES = ("entity_daily_metrics", "entity_country_breakdown")
 # The serving copy: table -> (its primary key, the secondary indexes); its columns
-# are the release table's, without the user lists.
+# are the release table's, without the user lists, or those of SERVING_COLUMNS.
 SERVING_FILE = "serving.sqlite"
 SERVING_TABLES: dict[str, tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]] = {
     "entity_names": (("entity_type", "entity_id"), (("entity_type", "parent_id"),)),
     "entity_daily_range_parts": (("entity_type", "entity_id", "date"), (("entity_type", "date"),)),
     "entity_daily_metrics": (("entity_type", "entity_id", "date"), ()),
+    "entity_cohort_curves": (("entity_type", "entity_id", "cohort_date", "days_since_cohort"), ()),
+}
+# Tables of the copy that hold only some columns, in this order: the curves hold
+# what their range formulas read (macro cohort_curve_totals, docs/metrics.md §9).
+SERVING_COLUMNS: dict[str, tuple[str, ...]] = {
+    "entity_cohort_curves": ("entity_type", "entity_id", "cohort_date", "days_since_cohort", "meta_spend",
+                             "net_revenue_usd", "is_complete"),
 }
 SERVING_BATCH = 20_000  # rows per fetch while copying
 METADATA_TABLE = "precompute_release"
@@ -414,10 +422,14 @@ def _write_serving_copy(con: duckdb.DuckDBPyConnection, file: Path) -> None:
         lite.execute("pragma synchronous = off")
         lite.execute("begin")
         for table, (key, indexes) in SERVING_TABLES.items():
-            columns = [(name, kind) for name, kind in con.execute(
+            kinds = dict(con.execute(
                 "select column_name, data_type from duckdb_columns() where database_name = current_database() "
-                "and schema_name = 'main' and table_name = ? order by column_index", [table]).fetchall()
-                if not name.endswith("_user_ids")]
+                "and schema_name = 'main' and table_name = ? order by column_index", [table]).fetchall())
+            wanted = SERVING_COLUMNS.get(table) or [name for name in kinds if not name.endswith("_user_ids")]
+            missing = [name for name in wanted if name not in kinds]
+            if kinds and missing:
+                raise RuntimeError(f"the release's table {table} has no column {', '.join(missing)}")
+            columns = [(name, kinds[name]) for name in wanted] if kinds else []
             if not columns:
                 raise RuntimeError(f"the release has no table {table} to copy into its serving copy")
             definitions = ", ".join(f'"{name}" {_sqlite_type(kind)}' for name, kind in columns)
