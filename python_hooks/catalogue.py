@@ -14,9 +14,10 @@ in its column ``meta``::
     page: {column, label, group, title, overview, sort}
                                    a column of the dashboard page (its position, header, overview
                                    card label; ``sort: desc``: the entity table's default sort)
-    page: {label, table_horizons, payback}   (cohort_roas of the curves) the entity table's
-                                   columns d<N>_cohort_roas, headed "D<N> <label>", and its
-                                   payback day, headed <payback>
+    page: {label, table_horizons, payback, compare}   (the curves' ratio, cohort_roas) the
+                                   entity table's columns d<N>_cohort_roas, headed "D<N> <label>",
+                                   its payback day, headed <payback>, and the range metric a
+                                   curve is drawn beside
 
 The dbt macro ``range_total_columns`` (macros/metrics/range_totals.sql) reads the
 same ``range_total`` keys from dbt's graph. The read API, the validation, the
@@ -124,7 +125,14 @@ class Catalogue:
     @property
     def curve_metrics(self) -> list[dict[str, Any]]:
         """The columns of a cohort curve over a range (``curve_total``), in table order: name, unit, data_type."""
-        return [{"name": c.name, "unit": c.unit, "data_type": c.data_type} for c in self.curves if c.curve_total]
+        return [{"name": c.name, "unit": c.unit, "data_type": c.data_type, "label": c.page.get("label", c.name)}
+                for c in self.curves if c.curve_total]
+
+    @property
+    def curve_view(self) -> dict[str, Any]:
+        """How the page draws a curve: its ratio column, and the range metric shown beside it."""
+        [ratio] = [c for c in self.curves if c.curve_total == "formula"]
+        return {"ratio": ratio.name, "compare": ratio.page.get("compare")}
 
     @property
     def cohort_columns(self) -> list[dict[str, Any]]:

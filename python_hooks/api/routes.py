@@ -155,6 +155,7 @@ async def metric_catalogue() -> Catalogue:
         range_metrics=list(RANGE_METRICS),
         curve_metrics=CATALOGUE.curve_metrics,
         page={**PAGE_VIEW, "columns": CATALOGUE.page_columns, "cohort_columns": CATALOGUE.cohort_columns,
+              "curve": CATALOGUE.curve_view,
               "overview": CATALOGUE.overview_metrics},
     )
 

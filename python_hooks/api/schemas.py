@@ -206,6 +206,12 @@ class CurveMetric(BaseModel):
     name: str = Field(description="the column of entity_cohort_curves, a field of each curve horizon")
     unit: str
     data_type: str
+    label: str
+
+
+class CurveView(BaseModel):
+    ratio: str = Field(description="the curve's ratio (a curve metric), drawn against the horizon")
+    compare: str | None = Field(description="the range metric drawn beside it")
 
 
 class CohortColumn(BaseModel):
@@ -218,6 +224,7 @@ class CohortColumn(BaseModel):
 class PageView(BaseModel):
     columns: list[PageColumn] = Field(description="the table columns, in order")
     cohort_columns: list[CohortColumn] = Field(description="the table's cohort columns, after `columns`")
+    curve: CurveView
     overview: list[OverviewMetric] = Field(description="the overview cards, also the row sparklines' choices")
     range_days: int = Field(description="the default range: the window's last N days")
     overview_days: int
