@@ -84,6 +84,7 @@ PUBLISHED_TABLES: dict[str, str | None] = {
     "entity_daily_metrics": None,  # the marts are stored sorted by their model
     "entity_country_breakdown": None,
     "entity_names": None,
+    "entity_cohort_curves": None,  # the cohort curves (docs/metrics.md §9)
     # what the read API sums for range totals (docs/metrics.md §8; models/marts/range_parts/)
     "entity_daily_range_parts": None,
     "entity_country_range_parts": None,
