@@ -531,7 +531,7 @@ def test_openapi_lists_every_endpoint(client):
         "/api/health", "/api/entities", "/api/entities/{level}/{entity_id}",
         "/api/entities/{level}/{entity_id}/countries", "/api/entities/{level}/{entity_id}/sparkline",
         "/api/overview/{level}/sparkline", "/api/entities/{level}/{entity_id}/users", "/api/sparklines",
-        "/api/catalogue",
+        "/api/catalogue", "/api/entities/{level}/{entity_id}/curve",
     }
     totals = schema["components"]["schemas"]["Totals"]["properties"]
     assert tuple(totals) == RANGE_METRICS
