@@ -34,18 +34,19 @@ range_rows as (
 
 curve_rows as (
 
+    -- entity_id in (...): SQLite reads each entity's range by its key (a join
+    -- would read every cohort row of the level, the table has no date index)
     select
-        curves.entity_type,
-        curves.entity_id,
-        curves.days_since_cohort,
-        curves.{{ cohort_curve_columns('sum') | join(',\n        curves.') }},
-        curves.is_complete
-    from entities
-    inner join {{ serving_table('entity_cohort_curves') }} as curves
-        on
-            entities.entity_type = curves.entity_type
-            and entities.entity_id = curves.entity_id
-    where curves.cohort_date between $2 and $3
+        entity_type,
+        entity_id,
+        days_since_cohort,
+        {{ cohort_curve_columns('sum') | join(',\n        ') }},
+        is_complete
+    from {{ serving_table('entity_cohort_curves') }}
+    where
+        entity_type = $1
+        and entity_id in (select entities.entity_id from entities)
+        and cohort_date between $2 and $3
 
 ),
 
