@@ -18,7 +18,7 @@ import pytest
 
 import tiny_dataset
 from conftest import fetch_dicts
-from python_hooks import validate
+from python_hooks import run_vars, validate
 from python_hooks.on_demand import OnDemandMetrics
 
 KEY = ("entity_type", "entity_id", "cohort_date", "days_since_cohort")
@@ -141,3 +141,10 @@ def test_range_values_worked_out_by_hand(tiny_con, key):
                 assert row[column] == Decimal(values[column]), (horizon, column)
     payback = min((h for h, value in roas.items() if value is not None and value >= 1), default=None)
     assert payback == expected["payback_days"]
+
+
+@pytest.mark.parametrize("value", [[], ["x"], [-1], "a,b", [True], 7])
+def test_precompute_run_refuses_bad_horizons_before_dbt_starts(value):
+    with pytest.raises(run_vars.VarError, match="cohort_horizons"):
+        run_vars.check_vars({"cohort_horizons": value}, {"cohort_horizons": [0, 7]})
+    assert run_vars.check_vars({"cohort_horizons": [30, 0]}, {}) == {"cohort_horizons": [30, 0]}
