@@ -11,12 +11,23 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import shutil
+
+import duckdb
 import pytest
 
 import tiny_dataset
 from conftest import fetch_dicts
+from python_hooks import run_vars, validate
+from python_hooks.on_demand import OnDemandMetrics
 
 KEY = ("entity_type", "entity_id", "cohort_date", "days_since_cohort")
+HORIZONS = [0, 7, 14, 30, 60, 90]
+
+
+def _on_demand(build: dict, materialize: bool) -> OnDemandMetrics:
+    return OnDemandMetrics(build["raw_dir"], start_date=tiny_dataset.START_DATE,
+                           as_of_date=tiny_dataset.AS_OF_DATE, materialize=materialize)
 
 
 def _expected(value):
@@ -30,6 +41,50 @@ def test_curve_row_worked_out_by_hand(tiny_con, key):
                                   "and cohort_date = ? and days_since_cohort = ?", [level, entity, day, horizon])
     expected = {column: _expected(value) for column, value in tiny_dataset.CURVE_CELLS[key].items()}
     assert {column: row[column] for column in expected} == expected
+
+
+def test_the_on_demand_path_gives_the_rows_worked_out_by_hand(tiny_build):
+    with _on_demand(tiny_build, materialize=False) as od:
+        for (level, entity, day, horizon), expected in tiny_dataset.CURVE_CELLS.items():
+            [rows] = od.cohort_curves_many(level, [(entity, day)], HORIZONS)
+            [row] = [r for r in rows if r["days_since_cohort"] == horizon]
+            for column, value in expected.items():
+                assert validate.compare_value(column, _expected(value), row[column])[0], (level, entity, day,
+                                                                                           horizon, column)
+
+
+@pytest.mark.parametrize("build_name", ["tiny_build", "edges_build"])
+def test_the_on_demand_path_gives_every_curve_row(build_name, request):
+    """Every (entity, cohort day) of the build, on every horizon, by the rules of
+    `precompute validate` (python_hooks/on_demand.py is the gate's second implementation)."""
+    build = request.getfixturevalue(build_name)
+    con = duckdb.connect(str(build["warehouse"]), read_only=True)
+    stored = fetch_dicts(con, "select * from entity_cohort_curves order by all")
+    con.close()
+    cells = sorted({(r["entity_type"], r["entity_id"], r["cohort_date"]) for r in stored})
+    with _on_demand(build, materialize=True) as od:
+        on_demand = {}
+        for level in ("campaign", "adset", "ad"):
+            keys = [(eid, day) for lvl, eid, day in cells if lvl == level]
+            for (eid, day), rows in zip(keys, od.cohort_curves_many(level, keys, HORIZONS)):
+                on_demand.update({(level, eid, day, r["days_since_cohort"]): r for r in rows})
+    assert len(on_demand) == len(stored)
+    differ = [(tuple(row[k] for k in KEY), column, row[column], on_demand[tuple(row[k] for k in KEY)][column])
+              for row in stored for column in validate.CURVE_COMPARED
+              if not validate.compare_value(column, row[column], on_demand[tuple(row[k] for k in KEY)][column])[0]]
+    assert differ == []
+
+
+def test_the_validation_gate_compares_the_curves(tiny_build, tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(tiny_build["warehouse"], warehouse)
+    con = duckdb.connect(str(warehouse))
+    con.execute("update entity_cohort_curves set refunds_usd = refunds_usd + 0.02 where refunds_usd > 0")
+    con.close()
+    gate = validate.run_gate(warehouse, 100, 0, raw_dir=tiny_build["raw_dir"])
+    assert gate["error"] is None and gate["passed"] is False
+    assert set(gate["mismatches_per_column"]) == {"refunds_usd"}
+    assert {m["table"] for m in gate["mismatches"]} == {"entity_cohort_curves"}
 
 
 def test_every_entity_day_has_every_horizon(tiny_con):
@@ -86,3 +141,10 @@ def test_range_values_worked_out_by_hand(tiny_con, key):
                 assert row[column] == Decimal(values[column]), (horizon, column)
     payback = min((h for h, value in roas.items() if value is not None and value >= 1), default=None)
     assert payback == expected["payback_days"]
+
+
+@pytest.mark.parametrize("value", [[], ["x"], [-1], "a,b", [True], 7])
+def test_precompute_run_refuses_bad_horizons_before_dbt_starts(value):
+    with pytest.raises(run_vars.VarError, match="cohort_horizons"):
+        run_vars.check_vars({"cohort_horizons": value}, {"cohort_horizons": [0, 7]})
+    assert run_vars.check_vars({"cohort_horizons": [30, 0]}, {}) == {"cohort_horizons": [30, 0]}

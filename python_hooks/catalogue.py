@@ -174,6 +174,16 @@ def read_catalogue(path: Path) -> Catalogue:
 
 
 @functools.cache
+def contract_types(model: str, project_dir: Path = PROJECT_DIR) -> dict[str, str]:
+    """The contract of any model of the marts' YAML: column -> data type (lower case), in
+    table order. For the models that are not in the metric catalogue (the cohort curves,
+    docs/metrics.md §9), whose comparison rules follow from their types."""
+    document = yaml.safe_load((project_dir / MARTS_YAML).read_text(encoding="utf-8"))
+    [columns] = [model_yaml["columns"] for model_yaml in document["models"] if model_yaml["name"] == model]
+    return {column["name"]: str(column["data_type"]).strip().lower() for column in columns}
+
+
+@functools.cache
 def catalogue(project_dir: Path = PROJECT_DIR) -> Catalogue:
     """The project's metric catalogue (read once per process)."""
     return read_catalogue(project_dir / MARTS_YAML)

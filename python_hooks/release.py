@@ -83,6 +83,8 @@ __all__ = [
 PUBLISHED_TABLES: dict[str, str | None] = {
     "entity_daily_metrics": None,  # the marts are stored sorted by their model
     "entity_country_breakdown": None,
+    # the cohort revenue curves (docs/metrics.md §9), stored sorted by their key by their model
+    "entity_cohort_curves": None,
     "entity_names": None,
     "entity_cohort_curves": None,  # the cohort curves (docs/metrics.md §9)
     # what the read API sums for range totals (docs/metrics.md §8; models/marts/range_parts/)
@@ -95,7 +97,7 @@ PUBLISHED_TABLES: dict[str, str | None] = {
     "int_entities_unioned": None,
 }
 # Tables that must exist in the build for a release to be made.
-REQUIRED_TABLES = ("entity_daily_metrics", "entity_country_breakdown")
+REQUIRED_TABLES = ("entity_daily_metrics", "entity_country_breakdown", "entity_cohort_curves")
 # The serving copy: table -> (its primary key, the secondary indexes); its columns
 # are the release table's, without the user lists, or those of SERVING_COLUMNS.
 SERVING_FILE = "serving.sqlite"

@@ -33,7 +33,7 @@
     {%- elif value is iterable and value is not mapping -%}
         {%- set items = value -%}
     {%- else -%}
-        {%- set items = [value] -%}
+        {{ exceptions.raise_compiler_error("var cohort_horizons must be a list of non-negative integers, got '" ~ value ~ "'") }}
     {%- endif -%}
     {%- set horizons = [] -%}
     {%- for item in items -%}
