@@ -86,7 +86,6 @@ PUBLISHED_TABLES: dict[str, str | None] = {
     # the cohort revenue curves (docs/metrics.md §9), stored sorted by their key by their model
     "entity_cohort_curves": None,
     "entity_names": None,
-    "entity_cohort_curves": None,  # the cohort curves (docs/metrics.md §9)
     # what the read API sums for range totals (docs/metrics.md §8; models/marts/range_parts/)
     "entity_daily_range_parts": None,
     "entity_country_range_parts": None,
