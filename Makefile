@@ -48,7 +48,7 @@ build: install
 	$(BIN)/precompute run --warehouse $(WAREHOUSE) $(ARGS)
 	@echo ""
 	@echo "Published: $(WAREHOUSE) (open it read-only)"
-	@echo "Tables:    entity_daily_metrics, entity_country_breakdown, entity_names, precompute_release,"
+	@echo "Tables:    entity_daily_metrics, entity_country_breakdown, entity_cohort_curves, entity_names, precompute_release,"
 	@echo "           entity_daily_range_parts, entity_country_range_parts (the read API's range totals)"
 	@echo "Releases:  $(BIN)/precompute releases --warehouse $(WAREHOUSE)"
 

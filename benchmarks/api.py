@@ -83,6 +83,9 @@ ENDPOINTS = [  # key, label, targets
      [ROW_SPARK, RATIO]),
     ("users", "`…/{id}/users?date&list=trial`", [LOADED]),
     ("overview", "`/api/overview/campaign/sparkline?end&days=28`", [FIRST_LOAD, RATIO]),
+    ("curve", "`…/{id}/curve?start&end` (14 cohort days: a row's cohort curve)", [TOTALS, LOADED, RATIO]),
+    ("entities_ad_by_cohort", "`/api/entities?level=ad&start&end&sort=<the first cohort column>` (every ad, "
+                              "14 days, sorted by D7 ROAS)", [FIRST_LOAD]),
 ]
 
 
@@ -176,6 +179,9 @@ def draw_paths(rel: dict, key: str, n: int, rng: random.Random, view: dict) -> l
             "level_sparklines": lambda: q("/api/sparklines", level="ad", parent_id=adset, end=end, days=14),
             "users": lambda: users_path(rel, rng),
             "overview": lambda: q("/api/overview/campaign/sparkline", end=end, days=28),
+            "curve": lambda: q(f"/api/entities/{level}/{entity}/curve", start=first, end=end),
+            "entities_ad_by_cohort": lambda: q("/api/entities", level="ad", start=first, end=end,
+                                               sort=view["cohort_columns"][0]["name"]),
         }[key]())
     return paths
 
@@ -313,6 +319,8 @@ def report(args, machine: dict, rel: dict, server: dict, results: dict, seconds:
     ]
     rows = []
     for key, label, _ in ENDPOINTS:
+        if key not in results:
+            continue
         r = results[key]
         errors = sum(p["non_200"] + p["socket_errors"] for p in r.values() if isinstance(p, dict) and "non_200" in p)
         rows.append([label, *(three(r[pass_]) for pass_, _ in PASSES), f"{100 * r['new']['first_time']:.0f} %",
@@ -327,6 +335,8 @@ def report(args, machine: dict, rel: dict, server: dict, results: dict, seconds:
                      f"`{before['release']['run_id']}`). p50 / p95 / p99.\n")
         rows = []
         for key, label, _ in ENDPOINTS:
+            if key not in results or key not in before["results"]:
+                continue
             for pass_, name in PASSES:
                 rows.append([label if pass_ == "single" else "", name, three(before["results"][key][pass_]),
                              three(results[key][pass_])])
@@ -334,9 +344,11 @@ def report(args, machine: dict, rel: dict, server: dict, results: dict, seconds:
     lines.append("\n## Targets\n")
     target_rows = []
     for key, label, targets in ENDPOINTS:
+        if key not in results:
+            continue
         for target in targets:
-            target_rows.append([label, target, met(target, before["results"][key]) if before else "",
-                                met(target, results[key])])
+            target_rows.append([label, target, met(target, before["results"][key])
+                                if before and key in before["results"] else "", met(target, results[key])])
     lines.append(bench.md_table(["Endpoint", "Target", "Before", "After"], target_rows, "llll"))
     return "\n".join(lines)
 
@@ -356,7 +368,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="raw figures (default <cache>/runs/api_last_results.json)")
     parser.add_argument("--before", type=Path, default=None,
                         help="raw figures of an earlier run (--results) to compare with, in the report")
+    parser.add_argument("--only", default=None,
+                        help="comma-separated endpoint keys to measure (default: every one), e.g. curve,"
+                             "entities_ad_by_cohort; keys: " + ", ".join(key for key, _, _ in ENDPOINTS))
     args = parser.parse_args(argv)
+    only = set(args.only.split(",")) if args.only else None
+    unknown = (only or set()) - {key for key, _, _ in ENDPOINTS}
+    if unknown:
+        raise SystemExit(f"--only: unknown endpoint {', '.join(sorted(unknown))}")
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found: apt-get install wrk")
     args.command_line = shlex.join([".venv/bin/python", "benchmarks/api.py", *(argv if argv is not None else
@@ -375,6 +394,8 @@ def main(argv: list[str] | None = None) -> int:
         view = get_json(base, "/api/catalogue")["page"]
         rng, seen = random.Random(args.sample_seed), set()  # seen: every path requested so far
         for key, _label, _targets in ENDPOINTS:
+            if only is not None and key not in only:
+                continue
             single = draw_paths(rel, key, args.single_requests, rng, view)
             loaded = draw_paths(rel, key, args.requests, rng, view)
             results[key] = {"single": wrk(base, single, 1, runs, proc.pid)}

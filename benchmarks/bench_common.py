@@ -367,13 +367,15 @@ def parse_ts(s: str) -> float:
 
 
 def run_build(args, cache_dir: Path, runs_dir: Path, i: int | str, venv_bin: Path, raw_dir: Path | None = None,
-              db_name: str = "warehouse.duckdb", target_dir: Path | None = None, command: str = "build") -> dict:
+              db_name: str = "warehouse.duckdb", target_dir: Path | None = None, command: str = "build",
+              extra: list[str] | None = None) -> dict:
     """`dbt build` of the data in `raw_dir` (default: the cache dir) into `<cache_dir>/<db_name>`.
 
     `i` names the run's folder `<runs_dir>/build_<i>/` (its logs and dbt output). dbt's target
     is `target_dir` when given, shared by the builds that pass it, so that dbt reuses its saved
     parse as `precompute run` does; else a fresh `<run folder>/target`. `command` "parse"
-    only parses (a warm-up of the shared target)."""
+    only parses (a warm-up of the shared target). `extra`: more dbt arguments (e.g. an
+    `--exclude`)."""
     run_dir = runs_dir / f"build_{i}"
     if run_dir.exists():
         shutil.rmtree(run_dir)
@@ -395,6 +397,7 @@ def run_build(args, cache_dir: Path, runs_dir: Path, i: int | str, venv_bin: Pat
         "--target-path", str(target),
         "--log-path", str(run_dir / "logs"),
         "--vars", json.dumps({"raw_data_dir": str(raw_dir or cache_dir)}),
+        *(extra or []),
     ]
     print(f"[build {i}] {' '.join(cmd)}", flush=True)
     res = run_child(cmd, env, run_dir / "dbt_build.log", sample=True)

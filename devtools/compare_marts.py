@@ -9,13 +9,14 @@ DuckDB file, or a directory holding one Parquet directory per table
 (``<CAND>/<table>/*.parquet``), as a Spark build writes them under
 ``spark.sql.warehouse.dir/<schema>.db/``. Both are read through DuckDB, read-only.
 
-For ``entity_daily_metrics`` and ``entity_country_breakdown`` (``report.MART_TABLES``):
+For ``entity_daily_metrics``, ``entity_country_breakdown`` and ``entity_cohort_curves``
+(``report.MART_TABLES``):
 
 * **rows**: the two sides must hold the same keys (a full outer join on the table's
   key); a key on one side only is a failed row;
 * **columns**: the same names, and each compared column of the same type;
 * **cells**, every column but the keys and ``computed_at`` (the time of the run):
-  lists and counts exactly (NULL = NULL); money (DECIMAL(18,2)) and
+  lists, counts and flags exactly (NULL = NULL); money (DECIMAL(18,2)) and
   ``data_quality_score`` (DECIMAL(3,2)) to the cent, ``|a - b| <= 0.01``; rates and
   ratios (DECIMAL(5,4), DECIMAL(18,4)) to ``1e-4``. The column classes are those of
   ``precompute validate`` (``python_hooks.validate``). Money is rounded to cents once,
@@ -40,11 +41,12 @@ from typing import Any
 import duckdb
 
 from python_hooks.report import MART_TABLES, jsonable, write_json
-from python_hooks.validate import COUNT_COLUMNS, LIST_COLUMNS, MONEY_COLUMNS, RATIO_COLUMNS
+from python_hooks.validate import COUNT_COLUMNS, EXACT_COLUMNS, LIST_COLUMNS, MONEY_COLUMNS, RATIO_COLUMNS
 
 TABLE_KEYS = {
     "entity_daily_metrics": ("entity_type", "entity_id", "date"),
     "entity_country_breakdown": ("entity_type", "entity_id", "date", "country_code"),
+    "entity_cohort_curves": ("entity_type", "entity_id", "cohort_date", "days_since_cohort"),
 }
 NOT_COMPARED = frozenset({"computed_at"})
 CENT_COLUMNS = MONEY_COLUMNS | {"data_quality_score"}
@@ -58,7 +60,7 @@ class SetupError(Exception):
 
 def rule_of(column: str) -> str:
     """The comparison rule of a column: 'exact', 'cent' or 'basis point' (1e-4)."""
-    if column in LIST_COLUMNS or column in COUNT_COLUMNS:
+    if column in LIST_COLUMNS or column in COUNT_COLUMNS or column in EXACT_COLUMNS:
         return "exact"
     if column in CENT_COLUMNS:
         return "cent"

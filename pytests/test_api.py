@@ -276,6 +276,135 @@ def test_countries_of_a_single_day(client):
     assert [(r["country"], r["total_spend"], r["total_trials"]) for r in rows] == [("ALL", 0.0, 0)]
 
 
+# --- cohort curves (docs/metrics.md §9) ----------------------------------------------------------
+#
+# The cohort pairs and what they earn, from tiny_dataset.py (as_of 2025-01-10):
+#   c1 on 01-02: u1 prod_w (trial), u2 prod_w (trial), u6 prod_y (purchase 29.99 at the start: D0).
+#     u1 converts 9.99, renews 19.99 and is refunded 9.99 on 01-09 (D7); u2's prod_w refund of 1.00
+#     on 01-05 (D3) counts (a refund at or after the pair's start), her 4.99 is prod_m (another product).
+#     Net D0 29.99, D7 and later 29.99 + 9.99 + 19.99 - 9.99 - 1.00 = 48.98; spend 15.50.
+#   c1 on 01-09: u6 prod_w (trial), nothing earned; spend 0. Every other c1 day: no pair, no spend.
+#   ad 000777 on 01-02: u1 and u2's trials: D0 0, D7 29.98 - 10.99 = 18.99; spend 10.00.
+#   ad 777 on 01-02: u5 prod_w: refund 9.99 on 01-04, conversion 9.99 on 01-06 (0 is not a refund):
+#     D7 net 0; spend 5.50. Ads a2, ghost: no spend; orphan: 3.00 on 01-03, no pair.
+# A row is complete when D + N <= 01-10: D0 every day, D7 the cohort days 01-01 .. 01-03, D14 .. D90 none.
+
+def _horizon(n, net, spend, roas, complete, days):
+    return {"days_since_cohort": n, "net_revenue_usd": net, "meta_spend": spend, "cohort_roas": roas,
+            "complete_cohort_days": complete, "cohort_days": days}
+
+
+def test_curve_of_a_range_counts_only_the_complete_cohort_days(client):
+    body = ok(client, "/api/entities/campaign/c1/curve", start="2025-01-01", end="2025-01-10")
+    assert (body["entity_type"], body["entity_id"], body["start"], body["end"]) == (
+        "campaign", "c1", "2025-01-01", "2025-01-10")
+    assert body["horizons"] == [
+        _horizon(0, 29.99, 15.5, approx(29.99 / 15.5), 10, 10),
+        # D7: only 01-01 .. 01-03 are complete (3 of 10): 01-02's 48.98 against its 15.50;
+        # 01-09's row (D7 not yet reached) does not count
+        _horizon(7, 48.98, 15.5, approx(48.98 / 15.5), 3, 10),
+        # no cohort day has reached D14 or later: no ratio (not 0: nothing has arrived yet)
+        *[_horizon(n, 0.0, 0.0, None, 0, 10) for n in (14, 30, 60, 90)],
+    ]
+    # D0 already pays back: 29.99 / 15.50 = 1.93
+    assert body["payback_days"] == 0
+
+
+def test_curve_paying_back_on_day_7_and_one_that_does_not(client):
+    # ad 000777: D0 0 / 10.00 = 0; D7 18.99 / 10.00 = 1.899 (D7 complete on 01-02 and 01-03): day 7
+    body = ok(client, "/api/entities/ad/000777/curve", start="2025-01-02", end="2025-01-08")
+    assert [(h["days_since_cohort"], h["cohort_roas"], h["complete_cohort_days"], h["cohort_days"])
+            for h in body["horizons"]] == [(0, 0.0, 7, 7), (7, approx(1.899), 2, 7), (14, None, 0, 7),
+                                           (30, None, 0, 7), (60, None, 0, 7), (90, None, 0, 7)]
+    assert body["payback_days"] == 7
+    # ad 777 (u5's refund 9.99 and conversion 9.99): 0 / 5.50 at D0 and D7: no payback
+    body = ok(client, "/api/entities/ad/777/curve", start="2025-01-01", end="2025-01-10")
+    assert [(h["days_since_cohort"], h["net_revenue_usd"], h["meta_spend"], h["cohort_roas"])
+            for h in body["horizons"][:3]] == [(0, 0.0, 5.5, 0.0), (7, 0.0, 5.5, 0.0), (14, 0.0, 0.0, None)]
+    assert body["payback_days"] is None
+    # a range whose complete D7 days hold no spend: 0 (a ratio with no spend), not NULL
+    body = ok(client, "/api/entities/ad/000777/curve", start="2025-01-03", end="2025-01-03")
+    assert [(h["cohort_roas"], h["complete_cohort_days"]) for h in body["horizons"][:3]] == [
+        (0.0, 1), (0.0, 1), (None, 0)]
+
+
+def test_curve_parameters_are_checked_like_the_other_endpoints(client):
+    assert client.get("/api/entities/campaign/nope/curve").status_code == 404
+    assert client.get("/api/entities/planet/c1/curve").status_code == 422
+    reversed_range = client.get("/api/entities/campaign/c1/curve", params={"start": "2025-01-05", "end": "2025-01-02"})
+    assert reversed_range.status_code == 422 and "start" in reversed_range.json()["detail"]
+    outside = client.get("/api/entities/campaign/c1/curve", params={"start": "2024-12-01"})
+    assert outside.status_code == 422 and "outside" in outside.json()["detail"]
+    # start/end default to the window
+    assert ok(client, "/api/entities/campaign/c1/curve")["payback_days"] == 0
+
+
+def test_entity_table_carries_the_cohort_columns_and_sorts_by_them(client):
+    # ads over the window, D7 (cohort days 01-01 .. 01-03 complete): 000777 18.99 / 10.00 = 1.899,
+    # paid back on day 7; 777 0 / 5.50 = 0; orphan 0 / 3.00; a2 and ghost no spend: 0.
+    # D30: no complete day -> NULL. Ascending, ties by entity_id.
+    rows = ok(client, "/api/entities", level="ad", sort="d7_cohort_roas", order="asc")["rows"]
+    assert [(r["entity_id"], r["cohort"]) for r in rows] == [
+        ("777", {"d7_cohort_roas": 0.0, "d30_cohort_roas": None, "payback_days": None}),
+        ("a2", {"d7_cohort_roas": 0.0, "d30_cohort_roas": None, "payback_days": None}),
+        ("ghost", {"d7_cohort_roas": 0.0, "d30_cohort_roas": None, "payback_days": None}),
+        ("orphan", {"d7_cohort_roas": 0.0, "d30_cohort_roas": None, "payback_days": None}),
+        ("000777", {"d7_cohort_roas": approx(1.899), "d30_cohort_roas": None, "payback_days": 7}),
+    ]
+    # adsets by payback, descending: as1 (u1, u2, u5: 18.99 / 15.50 at D7) pays back on day 7;
+    # as2 (u6's 29.99 on D0, no spend: 0) never
+    rows = ok(client, "/api/entities", level="adset", sort="payback_days", order="desc")["rows"]
+    assert [(r["entity_id"], r["cohort"]["d7_cohort_roas"], r["cohort"]["payback_days"]) for r in rows] == [
+        ("as1", approx(18.99 / 15.5), 7), ("as2", 0.0, None)]
+    # campaigns: c1 D7 48.98 / 15.50, payback D0 (29.99 / 15.50); c2 and c9 have no spend
+    rows = ok(client, "/api/entities", level="campaign", sort="payback_days", order="asc")["rows"]
+    assert [(r["entity_id"], r["cohort"]["d7_cohort_roas"], r["cohort"]["payback_days"]) for r in rows] == [
+        ("c1", approx(48.98 / 15.5), 0), ("c2", 0.0, None), ("c9", 0.0, None)]
+    # a range no cohort day of which has reached D7: NULL, sorted last either way
+    rows = ok(client, "/api/entities", level="campaign", start="2025-01-04", end="2025-01-10",
+              sort="d7_cohort_roas", order="asc")["rows"]
+    assert {r["cohort"]["d7_cohort_roas"] for r in rows} == {None}
+    assert client.get("/api/entities", params={"level": "ad", "sort": "d14_cohort_roas"}).status_code == 422
+
+
+@pytest.fixture(scope="module")
+def later_client(tmp_path_factory):
+    """The tiny data set published with as_of_date 2025-02-10 (window 01-01 .. 02-10), where D30 is
+    complete for the cohort days up to 01-11."""
+    work = tmp_path_factory.mktemp("api_later")
+    tiny_dataset.write(work / "raw")
+    proc = _precompute(work, "run", "--raw-dir", "raw", "--warehouse", "wh/tiny.duckdb", "--progress", "plain",
+                       "--start", tiny_dataset.START_DATE, "--as-of", "2025-02-10", "--gate-cases", "50")
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    with TestClient(create_app(work / "wh" / "tiny.duckdb")) as test_client:
+        yield test_client
+
+
+def test_curve_where_only_some_cohort_days_are_complete_for_d30(later_client):
+    # as_of 02-10 adds u1's prod_y purchase of 49.99 on 01-11 (c1 via ad 000777: a pair of that day,
+    # earned on D0) and 000777's 8.00 spend on 01-12. Over the cohort days 01-01 .. 01-31 (31):
+    #   D0, D7: every day complete: net 29.99 + 49.99 = 79.98 (D0), 48.98 + 49.99 = 98.97 (D7);
+    #           spend 15.50 + 8.00 = 23.50
+    #   D14: complete up to 01-27 (27 of 31): 98.97 / 23.50
+    #   D30: complete up to 01-11 (11 of 31): 01-12's 8.00 is left out: 98.97 / 15.50
+    #   D60, D90: none
+    body = ok(later_client, "/api/entities/campaign/c1/curve", start="2025-01-01", end="2025-01-31")
+    assert body["horizons"] == [
+        _horizon(0, 79.98, 23.5, approx(79.98 / 23.5), 31, 31),
+        _horizon(7, 98.97, 23.5, approx(98.97 / 23.5), 31, 31),
+        _horizon(14, 98.97, 23.5, approx(98.97 / 23.5), 27, 31),
+        _horizon(30, 98.97, 15.5, approx(98.97 / 15.5), 11, 31),
+        _horizon(60, 0.0, 0.0, None, 0, 31),
+        _horizon(90, 0.0, 0.0, None, 0, 31),
+    ]
+    assert body["payback_days"] == 0
+    # the entity table's columns are the curve's at 7 and 30
+    rows = ok(later_client, "/api/entities", level="campaign", start="2025-01-01", end="2025-01-31",
+              sort="d30_cohort_roas")["rows"]
+    assert (rows[0]["entity_id"], rows[0]["cohort"]) == (
+        "c1", {"d7_cohort_roas": approx(98.97 / 23.5), "d30_cohort_roas": approx(98.97 / 15.5), "payback_days": 0})
+
+
 # --- sparklines ------------------------------------------------------------------------------
 
 def test_entity_sparkline_is_zero_filled(client):
@@ -402,7 +531,7 @@ def test_openapi_lists_every_endpoint(client):
         "/api/health", "/api/entities", "/api/entities/{level}/{entity_id}",
         "/api/entities/{level}/{entity_id}/countries", "/api/entities/{level}/{entity_id}/sparkline",
         "/api/overview/{level}/sparkline", "/api/entities/{level}/{entity_id}/users", "/api/sparklines",
-        "/api/catalogue",
+        "/api/catalogue", "/api/entities/{level}/{entity_id}/curve",
     }
     totals = schema["components"]["schemas"]["Totals"]["properties"]
     assert tuple(totals) == RANGE_METRICS

@@ -6,7 +6,8 @@ Playwright (`playwright install` cannot download its own browser here). The
 test reads what the page shows and compares it with the API's JSON, cell by
 cell: the release badge, the default date range, the overview sparklines, the
 campaign rows, a campaign expanded to its adsets and an adset to its ads, and a
-campaign's country breakdown. It saves a screenshot at target/dashboard.png.
+campaign's country breakdown and cohort curve, and the cohort columns (D7 and D30
+ROAS, payback). It saves a screenshot at target/dashboard.png.
 
 Each cell carries the API's raw value (data-value) and shows it formatted; the
 test checks both: the raw value equals the API's, and the text, read back as a
@@ -173,6 +174,23 @@ def assert_row_matches(row, api_totals: dict, where: str) -> None:
         assert_shows(text, raw, api_totals[metric], UNITS[metric], f"{where} {metric}")
 
 
+# The entity table's cohort columns (docs/metrics.md §9): D7 and D30 cohort ROAS, the payback day.
+COHORT_COLUMNS = {column["name"]: column for column in catalogue().cohort_columns}
+
+
+def assert_cohort_cells(row, api_cohort: dict, where: str) -> None:
+    """A row's cohort cells show the API's row["cohort"]: every column, raw value and text."""
+    cells = {cell["name"]: (cell["text"], cell["value"]) for cell in row.locator("td[data-cohort]").evaluate_all(
+        "cells => cells.map(c => ({name: c.dataset.cohort, value: c.dataset.value, text: c.textContent}))")}
+    assert set(cells) == set(COHORT_COLUMNS) == set(api_cohort), f"{where}: cohort columns {sorted(cells)}"
+    for name, (text, raw) in cells.items():
+        if COHORT_COLUMNS[name]["unit"] == "days":
+            value = api_cohort[name]
+            assert (raw, text) == (("null", NULL_TEXT) if value is None else (str(value), f"D{value}")), where
+        else:
+            assert_shows(text, raw, api_cohort[name], COHORT_COLUMNS[name]["unit"], f"{where} {name}")
+
+
 def table_rows(page, selector: str) -> list[dict]:
     return page.locator(selector).evaluate_all(
         "rows => rows.map(r => ({level: r.dataset.level, id: r.dataset.id, depth: r.dataset.depth,"
@@ -195,6 +213,7 @@ def assert_entity_rows(page, base: str, level: str, start: str, end: str, parent
     rows = page.locator(selector)
     for index, item in enumerate(api["rows"]):
         assert_row_matches(rows.nth(index), totals_of(item), f"{level} {item['entity_id']}")
+        assert_cohort_cells(rows.nth(index), item["cohort"], f"{level} {item['entity_id']}")
     return api["rows"]
 
 
@@ -286,6 +305,37 @@ def test_the_page_shows_what_the_api_computed(server, browser):
     for index, item in enumerate(items):
         assert_row_matches(rows.nth(index), totals_of(item), f"country {item['country']}")
 
+    # The click also shows the campaign's cohort curve over the range: one point per horizon the API has
+    # a ratio for; every horizon in the table below it, with the API's values and its complete days.
+    page.wait_for_selector("#curve:not([hidden]) svg.curve-chart")
+    curve = get_json(server, f"/api/entities/campaign/{urllib.parse.quote(first['entity_id'])}/curve",
+                     start=start, end=end)
+    horizons = page.locator("#curve tr.horizon")
+    assert horizons.evaluate_all("rows => rows.map(r => [Number(r.dataset.horizon), Number(r.dataset.complete),"
+                                 " Number(r.dataset.days)])") == [
+        [h["days_since_cohort"], h["complete_cohort_days"], h["cohort_days"]] for h in curve["horizons"]]
+    curve_units = {m["name"]: m["unit"] for m in catalogue().curve_metrics}
+    for index, horizon in enumerate(curve["horizons"]):
+        cells = horizons.nth(index).locator("td[data-curve]").evaluate_all(
+            "cells => cells.map(c => [c.dataset.curve, c.dataset.value, c.textContent])")
+        assert [name for name, _, _ in cells] == list(curve_units)
+        for name, raw, text in cells:
+            assert_shows(text, raw, horizon[name], curve_units[name], f"curve D{horizon['days_since_cohort']} {name}")
+    ratio = catalogue().curve_view["ratio"]
+    drawn = [h for h in curve["horizons"] if h[ratio] is not None]
+    assert page.locator("#curve svg circle.curve-point").count() == len(drawn)
+    # complete horizons joined solid, a segment reaching a partly complete one dashed
+    partial = [h["complete_cohort_days"] < h["cohort_days"] for h in drawn]
+    dashed = sum(1 for a, b in zip(partial, partial[1:]) if a or b)
+    assert page.locator("#curve svg line.curve-line.incomplete").count() == dashed
+    assert page.locator("#curve svg line.curve-line:not(.incomplete)").count() == len(drawn) - 1 - dashed
+    assert page.locator("#curve svg circle.curve-point.horizon-partial").count() == sum(partial)
+    assert any(partial), "the sample's last 14 days should have horizons only partly complete"
+    compare = page.locator("#curve .curve-compare-value")
+    assert float(compare.get_attribute("data-value")) == pytest.approx(totals_of(campaigns[0])["estimated_roas"])
+    payback = page.locator("#curve [data-payback]").get_attribute("data-payback")
+    assert payback == ("null" if curve["payback_days"] is None else str(curve["payback_days"]))
+
     page.evaluate("window.scrollTo(0, 0)")
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
@@ -310,11 +360,19 @@ def test_the_page_shows_what_the_api_computed(server, browser):
     page.click("#entity-table th.name button.sort")
     wait_idle(page)
     assert_entity_rows(page, server, "campaign", start_7, end, sort="name", order="asc")
+    # The cohort columns sort like the others (the API sorts): D7 ROAS, descending first.
+    d7 = next(name for name, column in COHORT_COLUMNS.items() if column["horizon"] == 7)
+    page.click(f"#entity-table th[data-cohort='{d7}'] button.sort")
+    wait_idle(page)
+    assert page.get_attribute(f"#entity-table th[data-cohort='{d7}']", "aria-sort") == "descending"
+    assert_entity_rows(page, server, "campaign", start_7, end, sort=d7, order="desc")
 
     # Every metric the page rendered (cells, headers, cards, sparkline choices) is in the catalogue.
     rendered = set(page.locator("[data-metric]").evaluate_all("nodes => nodes.map(n => n.dataset.metric)"))
     rendered |= set(page.locator("#row-metric option").evaluate_all("nodes => nodes.map(n => n.value)"))
     assert rendered and rendered <= set(UNITS), f"the page shows metrics the catalogue lacks: {rendered - set(UNITS)}"
+    cohort = set(page.locator("[data-cohort]").evaluate_all("nodes => nodes.map(n => n.dataset.cohort)"))
+    assert cohort == set(COHORT_COLUMNS), cohort
 
     assert not problems, "\n".join(problems)
     assert not outside, f"the page fetched something not served locally: {outside}"

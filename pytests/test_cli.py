@@ -56,7 +56,9 @@ WINDOW = ["--start", tiny_dataset.START_DATE, "--as-of", tiny_dataset.AS_OF_DATE
 PROGRESS_LINE = re.compile(r"^\[\s*(\d+)/(\d+)\] (OK|PASS)\s+(model|test|seed|unit_test)\s+\S+ \(\d+\.\d+s\)$",
                            re.MULTILINE)
 
-EXPECTED_ROWS = {"entity_daily_metrics": 100, "entity_country_breakdown": 16, "int_source_rows_rejected": 11}
+EXPECTED_ROWS = {"entity_daily_metrics": 100, "entity_country_breakdown": 16,
+                 "entity_cohort_curves": 600,  # 100 entity days x 6 horizons
+                 "int_source_rows_rejected": 11}
 EXPECTED_REJECTS = tiny_dataset.REJECTS
 
 

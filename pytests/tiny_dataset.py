@@ -16,6 +16,10 @@ Users:
   u6  only abi_ad_set_id as2 (campaign c1 filled from the adset), country '' → ZZ
   `bad,id` and NULL distinct_id are rejected.
 
+Cohort curves (docs/metrics.md §9): u1 also renews prod_w on 01-09 (19.99, D + 7 of
+its trial); renewals enter no metric but the curves. CURVE_CELLS and CURVE_RANGES
+below are worked out by hand.
+
 EDGES adds to it every reject case of the source checks and the edge values (one
 build, pytests/test_source_contract_v2.py and test_metrics.py):
   ad acc      1 Meta trial and 1 cent of spend against 100 Mixpanel trials (users
@@ -95,6 +99,7 @@ TABLES: dict[str, str] = {
             ('e01', 'u1', 'RC Trial started',     '2025-01-02 10:00:00', 'prod_w', null),  -- duplicate delivery
             ('e02', 'u1', 'RC Trial converted',   '2025-01-09 10:00:00', 'prod_w', 9.99),
             ('e03', 'u1', 'RC Cancellation',      '2025-01-09 12:00:00', 'prod_w', -9.99), -- refund
+            ('e06', 'u1', 'RC Renewal',           '2025-01-09 11:00:00', 'prod_w', 19.99), -- renewal (curves only)
             ('e04', 'u1', 'RC Trial started',     '2024-12-31 09:00:00', 'prod_m', null),  -- before start_date
             ('e05', 'u1', 'RC Initial purchase',  '2025-01-11 09:00:00', 'prod_y', 49.99), -- after as_of_date
             ('e10', 'u2', 'RC Trial started',     '2025-01-02 00:00:00', 'prod_w', null),  -- midnight
@@ -265,6 +270,90 @@ EDGES: dict[str, str] = {
     """,
 }
 
+
+# Cohort curve rows of entity_cohort_curves worked out by hand (docs/metrics.md §9),
+# key (level, entity, cohort day, N). The cohort pairs of 2025-01-02 and what they earn,
+# as (day after D: event):
+#   u1 prod_w trial from 10:00: 7: conversion 9.99, renewal 19.99, refund 9.99
+#   u2 prod_w trial from 00:00: 3: refund 1.00 (a refund at or after the start counts,
+#                                  converted or not; its prod_m conversion is another product)
+#   u3 prod_y purchase 08:00:   0: purchase 49.99; 1: refund 49.99
+#   u5 prod_w trial 23:59:59:   2: refund 9.99 (after the start, before the conversion); 4: conversion 9.99
+#   u6 prod_y purchase 12:00:   0: purchase 29.99
+# as_of_date 01-10: N = 7 is complete for D <= 01-03, N = 14 never.
+CURVE_CELLS: dict[tuple[str, str, str, int], dict] = {
+    # u1 + u2, spend 10.00. N = 0: nothing yet
+    ("ad", "000777", "2025-01-02", 0): dict(
+        cohort_pair_count=2, meta_spend="10.00", gross_revenue_usd="0.00", refunds_usd="0.00",
+        net_revenue_usd="0.00", cohort_roas="0.0000", is_complete=True),
+    # N = 7, the last day of the horizon: 9.99 + 19.99 (renewal) = 29.98; 9.99 + 1.00 = 10.99;
+    # net 18.99 / 10.00
+    ("ad", "000777", "2025-01-02", 7): dict(
+        cohort_pair_count=2, meta_spend="10.00", gross_revenue_usd="29.98", refunds_usd="10.99",
+        net_revenue_usd="18.99", cohort_roas="1.8990", is_complete=True),
+    # 01-16 > 01-10: incomplete, the values so far
+    ("ad", "000777", "2025-01-02", 14): dict(
+        cohort_pair_count=2, gross_revenue_usd="29.98", refunds_usd="10.99", net_revenue_usd="18.99",
+        cohort_roas="1.8990", is_complete=False),
+    # u1 + u2 + u6, spend 15.50: 29.99 / 15.50 = 1.93483...
+    ("campaign", "c1", "2025-01-02", 0): dict(
+        cohort_pair_count=3, meta_spend="15.50", gross_revenue_usd="29.99", refunds_usd="0.00",
+        net_revenue_usd="29.99", cohort_roas="1.9348", is_complete=True),
+    # 29.99 + 29.98 = 59.97; 10.99; 48.98 / 15.50 = 3.16
+    ("campaign", "c1", "2025-01-02", 7): dict(
+        gross_revenue_usd="59.97", refunds_usd="10.99", net_revenue_usd="48.98", cohort_roas="3.1600",
+        is_complete=True),
+    # u1 + u2 + u5, spend 15.50: 29.98 + 9.99 = 39.97; 10.99 + 9.99 = 20.98; 18.99 / 15.50 = 1.22516...
+    ("adset", "as1", "2025-01-02", 7): dict(
+        cohort_pair_count=3, gross_revenue_usd="39.97", refunds_usd="20.98", net_revenue_usd="18.99",
+        cohort_roas="1.2252", is_complete=True),
+    # u3 on c9, no spend: the refund of day 1 is not in N = 0; ROAS 0 without spend
+    ("campaign", "c9", "2025-01-02", 0): dict(
+        cohort_pair_count=1, meta_spend="0.00", gross_revenue_usd="49.99", refunds_usd="0.00",
+        net_revenue_usd="49.99", cohort_roas="0.0000", is_complete=True),
+    ("campaign", "c9", "2025-01-02", 7): dict(
+        gross_revenue_usd="49.99", refunds_usd="49.99", net_revenue_usd="0.00", cohort_roas="0.0000"),
+    # u6's prod_w trial of 01-09, nothing earned; D + 7 = 01-16: incomplete
+    ("campaign", "c1", "2025-01-09", 7): dict(
+        cohort_pair_count=1, meta_spend="0.00", gross_revenue_usd="0.00", net_revenue_usd="0.00",
+        is_complete=False),
+    # a day without pairs or spend
+    ("campaign", "c1", "2025-01-05", 0): dict(
+        cohort_pair_count=0, meta_spend="0.00", gross_revenue_usd="0.00", refunds_usd="0.00",
+        net_revenue_usd="0.00", cohort_roas="0.0000", is_complete=True),
+}
+
+# Range totals of the curves over cohort days start..end (docs/metrics.md §9, read API):
+# per N, over the complete rows only, ROAS = sum(net) / sum(spend) (None here when no row
+# is complete, as the read API gives it); the payback day is the smallest N whose range
+# ROAS is at least 1. Worked out from CURVE_CELLS; every other day of these entities in
+# the ranges has no spend and no revenue.
+CURVE_RANGES: dict[tuple[str, str, str, str], dict] = {
+    # 01-02 .. 01-05: N = 0 complete on all 4 days; N = 7 on 01-02 and 01-03 (01-04 + 7 > 01-10);
+    # N >= 14 on none. N = 0: 29.99 / 15.50 -> pays back on day 0.
+    ("campaign", "c1", "2025-01-02", "2025-01-05"): {
+        "horizons": {0: dict(roas="1.9348", net_revenue_usd="29.99", meta_spend="15.50", complete_cohort_days=4),
+                     7: dict(roas="3.1600", net_revenue_usd="48.98", meta_spend="15.50", complete_cohort_days=2),
+                     14: dict(roas=None, complete_cohort_days=0), 30: dict(roas=None, complete_cohort_days=0)},
+        "cohort_days": 4, "payback_days": 0},
+    # N = 0: 0 / 15.50; N = 7: 18.99 / 15.50 -> pays back on day 7
+    ("adset", "as1", "2025-01-02", "2025-01-05"): {
+        "horizons": {0: dict(roas="0.0000", net_revenue_usd="0.00", meta_spend="15.50", complete_cohort_days=4),
+                     7: dict(roas="1.2252", net_revenue_usd="18.99", meta_spend="15.50", complete_cohort_days=2),
+                     30: dict(roas=None, complete_cohort_days=0)},
+        "cohort_days": 4, "payback_days": 7},
+    # ad 777 (u5 only), spend 5.50 on 01-02: net 0 at N = 0 and N = 7 -> no payback
+    ("ad", "777", "2025-01-02", "2025-01-04"): {
+        "horizons": {0: dict(roas="0.0000", net_revenue_usd="0.00", meta_spend="5.50", complete_cohort_days=3),
+                     7: dict(roas="0.0000", net_revenue_usd="0.00", meta_spend="5.50", complete_cohort_days=2),
+                     30: dict(roas=None, complete_cohort_days=0)},
+        "cohort_days": 3, "payback_days": None},
+    # c1 without 01-02: no spend, ROAS 0 -> no payback
+    ("campaign", "c1", "2025-01-03", "2025-01-05"): {
+        "horizons": {0: dict(roas="0.0000", net_revenue_usd="0.00", meta_spend="0.00", complete_cohort_days=3),
+                     7: dict(roas="0.0000", net_revenue_usd="0.00", meta_spend="0.00", complete_cohort_days=1)},
+        "cohort_days": 3, "payback_days": None},
+}
 
 
 def write(out_dir: Path, overrides: dict[str, str] | None = None, skip: tuple[str, ...] = ()) -> Path:

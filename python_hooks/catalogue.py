@@ -8,9 +8,16 @@ in its column ``meta``::
     range_total: sum | formula     a range metric (docs/metrics.md §8): its range total is
                                    its sum, or a formula of the sums (macro range_total_metrics)
     user_list: true                a list of user ids
+    curve_total: sum | formula     a column of the cohort curves (entity_cohort_curves) over a
+                                   range of cohort dates (docs/metrics.md §9): the sum of the
+                                   complete rows, or a formula of those sums (cohort_curve_totals)
     page: {column, label, group, title, overview, sort}
                                    a column of the dashboard page (its position, header, overview
                                    card label; ``sort: desc``: the entity table's default sort)
+    page: {label, table_horizons, payback, compare}   (the curves' ratio, cohort_roas) the
+                                   entity table's columns d<N>_cohort_roas, headed "D<N> <label>",
+                                   its payback day, headed <payback>, and the range metric a
+                                   curve is drawn beside
 
 The dbt macro ``range_total_columns`` (macros/metrics/range_totals.sql) reads the
 same ``range_total`` keys from dbt's graph. The read API, the validation, the
@@ -31,8 +38,11 @@ from python_hooks.project import PROJECT_DIR
 
 MARTS_YAML = Path("models") / "marts" / "_marts__models.yml"
 MARTS = ("entity_daily_metrics", "entity_country_breakdown")
+CURVES = "entity_cohort_curves"  # the cohort curves (docs/metrics.md §9)
 UNITS = ("usd", "count", "fraction", "percent", "multiple")
 RANGE_TOTALS = ("sum", "formula")
+# The entity table's payback column (macro cohort_table_columns names it too): a horizon, in days.
+PAYBACK = "payback_days"
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,7 @@ class MetricColumn:
     range_total: str | None = None  # 'sum' or 'formula'; None: no range total
     user_list: bool = False
     page: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    curve_total: str | None = None  # 'sum' or 'formula': a column of a cohort curve over a range
 
     @property
     def is_metric(self) -> bool:
@@ -58,6 +69,7 @@ class Catalogue:
     """The columns of each mart, in table order."""
 
     columns: dict[str, tuple[MetricColumn, ...]]
+    curves: tuple[MetricColumn, ...] = ()  # the columns of entity_cohort_curves
 
     def mart(self, mart: str = MARTS[0]) -> tuple[MetricColumn, ...]:
         return self.columns[mart]
@@ -110,6 +122,28 @@ class Catalogue:
         return [{"metric": c.name, "unit": c.unit, "label": c.page["overview"]}
                 for c in self.columns[MARTS[0]] if "overview" in c.page]
 
+    @property
+    def curve_metrics(self) -> list[dict[str, Any]]:
+        """The columns of a cohort curve over a range (``curve_total``), in table order: name, unit, data_type."""
+        return [{"name": c.name, "unit": c.unit, "data_type": c.data_type, "label": c.page.get("label", c.name)}
+                for c in self.curves if c.curve_total]
+
+    @property
+    def curve_view(self) -> dict[str, Any]:
+        """How the page draws a curve: its ratio column, and the range metric shown beside it."""
+        [ratio] = [c for c in self.curves if c.curve_total == "formula"]
+        return {"ratio": ratio.name, "compare": ratio.page.get("compare")}
+
+    @property
+    def cohort_columns(self) -> list[dict[str, Any]]:
+        """The entity table's cohort columns: d<N>_cohort_roas for each table horizon N of the
+        curves' ratio, then the payback day (name, horizon, unit, label)."""
+        [ratio] = [c for c in self.curves if c.curve_total == "formula"]
+        page = ratio.page
+        columns = [{"name": f"d{int(n)}_{ratio.name}", "horizon": int(n), "unit": ratio.unit,
+                    "label": f"D{int(n)} {page.get('label', ratio.name)}"} for n in page.get("table_horizons", [])]
+        return columns + [{"name": PAYBACK, "horizon": None, "unit": "days", "label": page.get("payback", PAYBACK)}]
+
 
 def _column(mart: str, raw: dict[str, Any]) -> MetricColumn:
     meta = raw.get("meta") or (raw.get("config") or {}).get("meta") or {}
@@ -121,16 +155,32 @@ def _column(mart: str, raw: dict[str, Any]) -> MetricColumn:
             raise ValueError(f"{where}: meta range_total {meta['range_total']!r} is not one of {RANGE_TOTALS}")
         if meta.get("unit") is None:
             raise ValueError(f"{where}: a range metric needs a meta unit")
+    if meta.get("curve_total") is not None:
+        if meta["curve_total"] not in RANGE_TOTALS:
+            raise ValueError(f"{where}: meta curve_total {meta['curve_total']!r} is not one of {RANGE_TOTALS}")
+        if meta.get("unit") is None:
+            raise ValueError(f"{where}: a curve column needs a meta unit")
     return MetricColumn(name=raw["name"], data_type=str(raw["data_type"]).strip().lower(), unit=meta.get("unit"),
                         range_total=meta.get("range_total"), user_list=bool(meta.get("user_list", False)),
-                        page=dict(meta.get("page") or {}))
+                        page=dict(meta.get("page") or {}), curve_total=meta.get("curve_total"))
 
 
 def read_catalogue(path: Path) -> Catalogue:
     """The catalogue of a marts YAML file (anchors and aliases resolved by PyYAML)."""
     document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     models = {model["name"]: model for model in document["models"]}
-    return Catalogue({mart: tuple(_column(mart, column) for column in models[mart]["columns"]) for mart in MARTS})
+    return Catalogue({mart: tuple(_column(mart, column) for column in models[mart]["columns"]) for mart in MARTS},
+                     curves=tuple(_column(CURVES, column) for column in models[CURVES]["columns"]))
+
+
+@functools.cache
+def contract_types(model: str, project_dir: Path = PROJECT_DIR) -> dict[str, str]:
+    """The contract of any model of the marts' YAML: column -> data type (lower case), in
+    table order. For the models that are not in the metric catalogue (the cohort curves,
+    docs/metrics.md §9), whose comparison rules follow from their types."""
+    document = yaml.safe_load((project_dir / MARTS_YAML).read_text(encoding="utf-8"))
+    [columns] = [model_yaml["columns"] for model_yaml in document["models"] if model_yaml["name"] == model]
+    return {column["name"]: str(column["data_type"]).strip().lower() for column in columns}
 
 
 @functools.cache

@@ -24,7 +24,8 @@ Usage::
 The SQL is in ``python_hooks/on_demand_sql/`` (Jinja templates rendered here with
 jinja2, linted by sqlfluff): ``sources.sql`` cleans the six sources (§2),
 ``source_window.sql`` finds the default window, ``daily_metrics.sql``
-answers a batch of requests of one level, ``entities.sql`` lists the entity set
+answers a batch of requests of one level, ``cohort_curves.sql`` the cohort
+curves of a batch of cohort days (§9), ``entities.sql`` lists the entity set
 (§3). By default the cleaned sources are views over the Parquet files, so every
 query reads the files (the "current dashboard" baseline); ``materialize=True``
 loads them once into temp tables of the connection, and many queries then run
@@ -41,6 +42,7 @@ import csv
 import datetime as _dt
 import itertools
 import os
+from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -372,6 +374,52 @@ class OnDemandMetrics:
         t["meta_cost_per_purchase"] = _div(spend, t["meta_purchase_count"])
         t["click_to_trial_rate"] = _div(mp_trials, t["meta_clicks"]) * 100
         return t
+
+    def cohort_curves_many(self, entity_type: str, requests: Iterable[tuple[str, Any]],
+                           horizons: Iterable[int]) -> list[list[dict[str, Any]] | Exception]:
+        """The cohort curve rows (docs/metrics.md §9) of many ``(entity_id, cohort_date)``
+        requests of one level, in one query (plus ``daily_metrics_many`` for the spend).
+
+        Per request, in the order of ``requests``: one dict per horizon N (ascending) with
+        the keys of entity_cohort_curves, unrounded; ``[]`` for a day outside
+        [start_date, as_of_date]; or the exception (an id outside the entity set)."""
+        self._check_level(entity_type)
+        horizons = sorted({int(h) for h in horizons})
+        if not horizons or horizons[0] < 0:
+            raise ValueError(f"horizons must be non-negative integers, got {horizons!r}")
+        requests = [(entity_id, _as_date(day, "cohort_date")) for entity_id, day in requests]
+        results: list[Any] = [[] for _ in requests]
+        inside = [i for i, (_, day) in enumerate(requests) if self.start_date <= day <= self.as_of_date]
+        if not inside:
+            return results
+        daily = self.daily_metrics_many(entity_type, [(requests[i][0], requests[i][1], requests[i][1], None)
+                                                      for i in inside], errors="return")
+        batch = [{"req": i, "eid": requests[i][0], "d": requests[i][1]} for i in inside]
+        rows_by_req: dict[int, list[dict]] = defaultdict(list)
+        cursor = self.con.execute(self._render("cohort_curves.sql", level=entity_type),
+                                  [batch, self.as_of_date, horizons])
+        names = [d[0] for d in cursor.description]
+        for values in cursor.fetchall():
+            row = dict(zip(names, values))
+            rows_by_req[row["req"]].append(row)
+        for i, spend_rows in zip(inside, daily):
+            if isinstance(spend_rows, Exception):
+                results[i] = spend_rows
+                continue
+            entity_id, day = requests[i]
+            spend = float(spend_rows[0]["meta_spend"])
+            results[i] = [{
+                "entity_type": entity_type, "entity_id": entity_id, "cohort_date": day,
+                "days_since_cohort": row["days_since_cohort"],
+                "cohort_pair_count": int(row["cohort_pair_count"]),
+                "meta_spend": spend,
+                "gross_revenue_usd": float(row["gross_revenue_usd"]),
+                "refunds_usd": float(row["refunds_usd"]),
+                "net_revenue_usd": float(row["gross_revenue_usd"]) - float(row["refunds_usd"]),
+                "cohort_roas": _div(float(row["gross_revenue_usd"]) - float(row["refunds_usd"]), spend),
+                "is_complete": day + _dt.timedelta(days=row["days_since_cohort"]) <= self.as_of_date,
+            } for row in rows_by_req[i]]
+        return results
 
     def entities(self) -> dict[str, list[str]]:
         """The docs/metrics.md §3 entity set of each level, sorted."""

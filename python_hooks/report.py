@@ -20,7 +20,9 @@ import duckdb
 
 from python_hooks.project import LEVELS
 
-MART_TABLES = ("entity_daily_metrics", "entity_country_breakdown")
+MART_TABLES = ("entity_daily_metrics", "entity_country_breakdown", "entity_cohort_curves")
+# the marts with a data_quality_score (the curves have none)
+SCORED_TABLES = MART_TABLES[:2]
 REJECTS_TABLE = "int_source_rows_rejected"
 WINDOW_TABLE = "int_reporting_window_resolved"
 ENTITIES_TABLE = "int_entities_unioned"
@@ -135,7 +137,7 @@ def read_warehouse_facts(db_path: str | os.PathLike[str], built: Iterable[str]) 
                     select source_table, reject_reason, count(*) from main.{REJECTS_TABLE}
                     group by all order by source_table, reject_reason""").fetchall()
             ]
-        for table in MART_TABLES:
+        for table in SCORED_TABLES:
             if usable(table):
                 facts["data_quality_score"][table] = _score_distribution(con, table)
     except duckdb.Error as exc:

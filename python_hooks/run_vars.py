@@ -83,6 +83,16 @@ def _count_var(name: str, value: Any, minimum: int) -> int:
     return int(text)
 
 
+def _horizons_var(value: Any) -> list[int]:
+    """The var cohort_horizons (docs/metrics.md §9): a list of non-negative integers, or
+    the same as text ('[0, 7, 30]', '0,7,30'), as the macro cohort_horizons reads it."""
+    items = value.strip("[] ").split(",") if isinstance(value, str) else value
+    if not isinstance(items, list) or not items or any(
+            isinstance(item, bool) or not re.fullmatch(r"[0-9]+", str(item).strip()) for item in items):
+        raise VarError(f"var cohort_horizons must be a list of non-negative integers, got {value!r}")
+    return sorted({int(str(item).strip()) for item in items})
+
+
 def check_vars(run_vars: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
     """Check the vars of a run against the rules of the window macros.
 
@@ -106,6 +116,8 @@ def check_vars(run_vars: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict
             raise VarError(
                 f"the window start_date {start} .. as_of_date {as_of} is {days} days, longer than "
                 f"var max_window_days ({max_days}); raise max_window_days or shorten the window")
+    if "cohort_horizons" in merged:
+        _horizons_var(merged["cohort_horizons"])
     allow_empty = merged.get("allow_empty_sources")
     if allow_empty is not None and (
             not isinstance(allow_empty, list) or not all(isinstance(t, str) for t in allow_empty)):

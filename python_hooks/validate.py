@@ -93,28 +93,36 @@ from typing import Any
 
 import duckdb
 
-from python_hooks.catalogue import catalogue
+from python_hooks.catalogue import catalogue, contract_types
 from python_hooks.on_demand import METRIC_COLUMNS, OnDemandMetrics
 from python_hooks.project import COUNTRY_MAPPING_CSV, LEVELS, resolve_raw_dir
 from python_hooks.report import jsonable, write_json
 
-OVERALL, BREAKDOWN = "entity_daily_metrics", "entity_country_breakdown"
+OVERALL, BREAKDOWN, CURVES = "entity_daily_metrics", "entity_country_breakdown", "entity_cohort_curves"
 CATALOGUE = catalogue()
 CATEGORIES = (  # (name, table, share of --cases)
-    ("overall", OVERALL, 0.35),
-    ("overall_empty", OVERALL, 0.15),
-    ("breakdown", BREAKDOWN, 0.35),
+    ("overall", OVERALL, 0.30),
+    ("overall_empty", OVERALL, 0.10),
+    ("breakdown", BREAKDOWN, 0.30),
     ("breakdown_absent", BREAKDOWN, 0.15),
+    ("curves", CURVES, 0.15),
 )
 KEY_COLUMNS = ("entity_type", "entity_id", "date", "country_code")
 COMPARED = tuple(c for c in METRIC_COLUMNS if c not in KEY_COLUMNS)
 # The mart columns the on-demand path does not compute (computed_at, data_quality_score).
 SKIPPED_COLUMNS = tuple(c.name for c in CATALOGUE.mart(OVERALL) if c.name not in METRIC_COLUMNS)
+# The cohort curves (docs/metrics.md §9): a cell is an (entity, cohort day), compared on
+# every horizon; their columns' rules follow from their contract types.
+CURVE_TYPES = contract_types(CURVES)
+CURVE_KEY = ("entity_type", "entity_id", "cohort_date", "days_since_cohort")
+CURVE_COMPARED = tuple(c for c in CURVE_TYPES if c not in CURVE_KEY and c != "computed_at")
 # The comparison rule of each column, from the metric catalogue (the marts' YAML).
-COUNT_COLUMNS = CATALOGUE.integer_metrics
+COUNT_COLUMNS = CATALOGUE.integer_metrics | {c for c in CURVE_COMPARED if CURVE_TYPES[c] == "integer"}
 LIST_COLUMNS = frozenset(CATALOGUE.list_columns)
-MONEY_COLUMNS = CATALOGUE.money_metrics
-RATIO_COLUMNS = frozenset(c for c in COMPARED if c not in COUNT_COLUMNS | LIST_COLUMNS | MONEY_COLUMNS)
+MONEY_COLUMNS = CATALOGUE.money_metrics | {c for c in CURVE_COMPARED if CURVE_TYPES[c] == "decimal(18,2)"}
+EXACT_COLUMNS = frozenset(c for c in CURVE_COMPARED if CURVE_TYPES[c] == "boolean")
+RATIO_COLUMNS = frozenset(c for c in (*COMPARED, *CURVE_COMPARED)
+                          if c not in COUNT_COLUMNS | LIST_COLUMNS | MONEY_COLUMNS | EXACT_COLUMNS)
 
 
 
@@ -130,6 +138,9 @@ POOL_PREDICATE = {  # category -> the predicate of its pool, given the table's c
     "overall": lambda present: f"not {empty_predicate(present)}",
     "overall_empty": empty_predicate,
     "breakdown": lambda present: "true",
+    # one row per (entity, cohort day) with cohort pairs: its first horizon
+    "curves": lambda present: (f"cohort_pair_count > 0 and days_since_cohort = "
+                               f"(select min(days_since_cohort) from main.{CURVES})"),
 }
 RATE_TOLERANCE = 1e-4 + 1e-9
 RELATIVE_SLACK = 1e-12  # float summation order, relative to the value's magnitude
@@ -198,7 +209,7 @@ def compare_value(column: str, stored: Any, on_demand: Any) -> tuple[bool, bool]
 
 
 def _compare_value(column: str, stored: Any, on_demand: Any) -> tuple[bool, bool]:
-    if column in LIST_COLUMNS:
+    if column in LIST_COLUMNS or column in EXACT_COLUMNS:
         return stored == on_demand, False
     if stored is None or on_demand is None:
         return stored is None and on_demand is None, False
@@ -220,6 +231,8 @@ def _compare_value(column: str, stored: Any, on_demand: Any) -> tuple[bool, bool
 def rule_of(column: str) -> str:
     if column in LIST_COLUMNS:
         return "list: exact"
+    if column in EXACT_COLUMNS:
+        return "flag: exact"
     if column in COUNT_COLUMNS:
         return "count: exact"
     if column in MONEY_COLUMNS:
@@ -255,12 +268,14 @@ def _pool_size(con, table: str, level: str, predicate: str) -> int:
 def _sample_rows(con, table: str, level: str, predicate: str, k: int, salt: int) -> list[dict]:
     """k distinct rows of the pool, drawn by the smallest ``hash(key, salt)``: a uniform
     sample without replacement, deterministic for a salt (and a DuckDB version). A top-k,
-    not a sort of the pool: cheap on a year-scale breakdown table. Returned in key order."""
+    not a sort of the pool: cheap on a year-scale breakdown table. Returned in key order
+    (the curves' cohort_date as ``date``)."""
     if k <= 0:
         return []
-    keys = "entity_id, date" + (", country_code" if table == BREAKDOWN else "")
+    day = "cohort_date" if table == CURVES else "date"
+    keys = f"entity_id, {day}" + (", country_code" if table == BREAKDOWN else "")
     got = _rows(con, f"""
-        select entity_type, {keys} from main.{table}
+        select entity_type, {keys.replace("cohort_date", "cohort_date as date")} from main.{table}
         where entity_type = ? and {predicate}
         order by hash({keys}, ?::bigint), {keys}
         limit ?""", [level, salt, k])
@@ -289,18 +304,20 @@ def draw_cells(con: duckdb.DuckDBPyConnection, window: dict, cases: int, seed: i
     cells: list[Cell] = []
     stats: dict[str, Any] = {"requested": cases, "per_category": {}, "short": {}}
     carry = 0
-    order = ("overall", "overall_empty", "breakdown", "breakdown_absent")
+    order = ("overall", "overall_empty", "breakdown", "breakdown_absent", "curves")
     tables = {name: table for name, table, _ in CATEGORIES}
     drawn_by_cat: dict[str, list[Cell]] = {}
     for name in order:
         k = wanted[name] + carry
         if name == "breakdown_absent":
             got = _draw_absent(con, rng, k, start, n_days)
+        elif name == "curves" and not has_table(con, CURVES):
+            got = []  # a warehouse built before the curves: reported in skipped_tables
         else:
             got = _draw_existing(con, rng, name, tables[name], k)
         carry = k - len(got)
         drawn_by_cat[name] = got
-    if carry:  # the absent pool came up short: top up the existing-row categories, in order
+    if carry:  # the absent or curves pool came up short: top up the existing-row categories, in order
         for name in ("overall_empty", "overall", "breakdown"):
             if not carry:
                 break
@@ -402,6 +419,11 @@ def _draw_absent(con, rng: random.Random, k: int, start: _dt.date, n_days: int) 
 # --------------------------------------------------------------------------- comparison
 
 
+def has_table(con, table: str) -> bool:
+    return con.execute("select count(*) from duckdb_tables() where database_name = current_database() "
+                       "and schema_name = 'main' and table_name = ?", [table]).fetchone()[0] > 0
+
+
 def warehouse_columns(con, table: str) -> list[str]:
     cur = con.execute(f"select * from main.{table} limit 0")
     return [d[0] for d in cur.description]
@@ -416,6 +438,10 @@ def compared_columns(con) -> tuple[dict[str, tuple[str, ...]], dict[str, list[st
         have = set(warehouse_columns(con, table))
         compared[table] = tuple(c for c in COMPARED if c in have)
         skipped[table] = [c for c in COMPARED if c not in have]
+    if has_table(con, CURVES):
+        have = set(warehouse_columns(con, CURVES))
+        compared[CURVES] = tuple(c for c in CURVE_COMPARED if c in have)
+        skipped[CURVES] = [c for c in CURVE_COMPARED if c not in have]
     return compared, skipped
 
 
@@ -463,15 +489,95 @@ def _on_demand_rows(od: OnDemandMetrics, cells: list[Cell]) -> dict[tuple, Any]:
     return out
 
 
+def _stored_curves(con, cells: list[Cell]) -> dict[tuple, dict[int, dict]]:
+    """The curve rows of the cells, by (entity_type, entity_id, cohort_date), then by
+    horizon: one query."""
+    if not cells:
+        return {}
+    wanted = [{"entity_type": c.entity_type, "entity_id": c.entity_id, "cohort_date": c.date} for c in cells]
+    rows = _rows(con, f"""
+        select t.* from main.{CURVES} as t
+        semi join (select unnest(?::struct(entity_type varchar, entity_id varchar, cohort_date date)[]) as k) as w
+            on t.entity_type = w.k.entity_type and t.entity_id = w.k.entity_id and t.cohort_date = w.k.cohort_date""",
+                 [wanted])
+    out: dict[tuple, dict[int, dict]] = defaultdict(dict)
+    for r in rows:
+        out[(r["entity_type"], r["entity_id"], r["cohort_date"])][r["days_since_cohort"]] = r
+    return out
+
+
+def _on_demand_curves(od: OnDemandMetrics, cells: list[Cell], horizons: list[int]) -> dict[tuple, Any]:
+    """The on-demand curve rows of every cell by (level, entity, cohort day), each a dict by
+    horizon, or the error text: one batch per level, retried one cell at a time on error."""
+    out: dict[tuple, Any] = {}
+    by_level: dict[str, list[tuple]] = defaultdict(list)
+    for key in sorted({(c.entity_type, c.entity_id, c.date) for c in cells}, key=str):
+        by_level[key[0]].append(key)
+    for level, keys in by_level.items():
+        requests = [(eid, day) for (_level, eid, day) in keys]
+        try:
+            results = od.cohort_curves_many(level, requests, horizons)
+        except (ValueError, TypeError, duckdb.Error):
+            results = []
+            for r in requests:
+                try:
+                    results += od.cohort_curves_many(level, [r], horizons)
+                except (ValueError, TypeError, duckdb.Error) as exc:
+                    results.append(exc)
+        for key, res in zip(keys, results):
+            out[key] = (f"{type(res).__name__}: {res}" if isinstance(res, Exception)
+                        else {row["days_since_cohort"]: row for row in res})
+    return out
+
+
+def _compare_curve_cells(con, od: OnDemandMetrics, cells: list[Cell], columns: tuple[str, ...],
+                         mismatches: list[dict], notes: list[dict], failed_cells: set[Cell],
+                         column_mismatches: Counter) -> int:
+    """Compare the curve cells on every horizon of the warehouse; returns the values checked."""
+    if not cells:
+        return 0
+    horizons = [r[0] for r in con.execute(
+        f"select distinct days_since_cohort from main.{CURVES} order by 1").fetchall()]
+    stored, on_demand = _stored_curves(con, cells), _on_demand_curves(od, cells, horizons)
+    checked = 0
+    for cell in cells:
+        key = (cell.entity_type, cell.entity_id, cell.date)
+        s, o = stored.get(key, {}), on_demand[key]
+        if isinstance(o, str) or set(s) != set(o):
+            mismatches.append({"cell": cell.key(), "category": cell.category, "column": "(row)",
+                               "warehouse": sorted(s), "on_demand": o if isinstance(o, str) else sorted(o),
+                               "rule": "on-demand side must answer" if isinstance(o, str)
+                               else "the same horizons"})
+            column_mismatches["(row)"] += 1
+            failed_cells.add(cell)
+            continue
+        for horizon in sorted(s):
+            for col in columns:
+                checked += 1
+                ok, note = compare_value(col, s[horizon][col], o[horizon].get(col))
+                if not ok:
+                    mismatches.append({"cell": cell.key(), "category": cell.category, "column": col,
+                                       "days_since_cohort": horizon, "warehouse": s[horizon][col],
+                                       "on_demand": o[horizon].get(col), "rule": rule_of(col)})
+                    column_mismatches[col] += 1
+                    failed_cells.add(cell)
+                elif note:
+                    notes.append({"cell": cell.key(), "column": col, "days_since_cohort": horizon,
+                                  "warehouse": s[horizon][col], "on_demand": o[horizon].get(col)})
+    return checked
+
+
 def compare_cells(con, od: OnDemandMetrics, cells: list[Cell],
                   columns: dict[str, tuple[str, ...]] | None = None) -> dict:
     if columns is None:
         columns, _ = compared_columns(con)
+    curve_cells = [c for c in cells if c.table == CURVES]
     groups: dict[tuple, list[Cell]] = defaultdict(list)
     for c in cells:
-        groups[(c.table, c.entity_type, c.entity_id, c.country_code)].append(c)
+        if c.table != CURVES:
+            groups[(c.table, c.entity_type, c.entity_id, c.country_code)].append(c)
     stored_by_table = {t: _stored_rows(con, t, [c for c in cells if c.table == t]) for t in (OVERALL, BREAKDOWN)}
-    on_demand = _on_demand_rows(od, cells)
+    on_demand = _on_demand_rows(od, [c for c in cells if c.table != CURVES])
 
     mismatches: list[dict] = []
     notes: list[dict] = []
@@ -515,6 +621,8 @@ def compare_cells(con, od: OnDemandMetrics, cells: list[Cell],
                 elif note:
                     notes.append({"cell": cell.key(), "column": col, "warehouse": s[col],
                                   "on_demand": o.get(col)})
+    columns_checked += _compare_curve_cells(con, od, curve_cells, columns.get(CURVES, ()), mismatches, notes,
+                                            failed_cells, column_mismatches)
     per_category = Counter(c.category for c in cells)
     per_category_failed = Counter(c.category for c in failed_cells)
     return {
@@ -595,6 +703,7 @@ def collect(con, *, warehouse: Path, raw_dir: Path | None, start: str | None = N
         t_setup = time.monotonic()
         try:
             columns, skipped = compared_columns(con)
+            skipped_tables = [] if CURVES in columns else [CURVES]
             cells, sampling = draw_cells(con, window, cases, seed)
         except duckdb.CatalogException as exc:
             raise SetupError(f"the warehouse lacks a table validate reads: {exc}") from None
@@ -628,6 +737,7 @@ def collect(con, *, warehouse: Path, raw_dir: Path | None, start: str | None = N
         "entity_sets": entity_sets,
         "entity_sets_differ": entity_diff,
         "skipped_columns": skipped,
+        "skipped_tables": skipped_tables,
         "result": result,
         "cells_drawn": cells,
         "timings_seconds": {
@@ -666,6 +776,7 @@ def run_gate(warehouse: Path, cases: int = DEFAULT_GATE_CASES, seed: int = 0, *,
                           category, column ("(row)" for presence), stored, on_demand, rule
         mismatches_per_column
         skipped_columns   {table: [on-demand columns the warehouse does not have]}
+        skipped_tables    [entity_cohort_curves] for a warehouse built without the curves, else []
         entity_sets_equal bool, or None when not checked
         entity_set_differences  {level: {only_in_warehouse, only_on_demand}} where they differ
         window, raw_data_dir, seed, cases_requested, timings_seconds
@@ -681,7 +792,7 @@ def run_gate(warehouse: Path, cases: int = DEFAULT_GATE_CASES, seed: int = 0, *,
     gate: dict[str, Any] = {
         "passed": False, "error": None, "cells": 0, "matched": 0, "share_percent": 0.0,
         "threshold_percent": threshold, "mismatch_count": 0, "mismatches": [],
-        "mismatches_per_column": {}, "skipped_columns": {}, "entity_sets_equal": None,
+        "mismatches_per_column": {}, "skipped_columns": {}, "skipped_tables": [], "entity_sets_equal": None,
         "entity_set_differences": {}, "window": None, "raw_data_dir": None, "seed": seed,
         "cases_requested": cases, "timings_seconds": {}, "elapsed_seconds": 0.0,
     }
@@ -710,6 +821,7 @@ def run_gate(warehouse: Path, cases: int = DEFAULT_GATE_CASES, seed: int = 0, *,
         "mismatches": [_flat_mismatch(m) for m in result["mismatches"][:max_mismatches]],
         "mismatches_per_column": result["mismatches_per_column"],
         "skipped_columns": {t: cols for t, cols in full["skipped_columns"].items() if cols},
+        "skipped_tables": full["skipped_tables"],
         "entity_sets_equal": None if full["entity_sets"] is None else not full["entity_sets_differ"],
         "entity_set_differences": {
             lvl: {"only_in_warehouse": v["only_in_warehouse"], "only_on_demand": v["only_on_demand"]}
@@ -727,7 +839,8 @@ def _flat_mismatch(m: dict) -> dict:
     cell = m["cell"]
     return {"table": cell["table"], "entity_type": cell["entity_type"], "entity_id": cell["entity_id"],
             "date": cell["date"], "country_code": cell.get("country_code"), "category": m["category"],
-            "column": m["column"], "stored": m["warehouse"], "on_demand": m["on_demand"], "rule": m["rule"]}
+            "column": m["column"], "days_since_cohort": m.get("days_since_cohort"), "stored": m["warehouse"],
+            "on_demand": m["on_demand"], "rule": m["rule"]}
 
 
 # --------------------------------------------------------------------------- CLI
@@ -768,6 +881,8 @@ def _print_and_report(full: dict, *, report_path: Path, out) -> None:
     print(f"  raw data {full['raw_data_dir']}", file=out)
     print(f"  window {window['start_date']} .. {window['as_of_date']}, trial_days {window['trial_days']}; "
           f"seed {full['seed']}, cases {cases}", file=out)
+    for table in full["skipped_tables"]:
+        print(f"  SKIPPED (not in the warehouse): {table}", file=out)
     for table, cols in full["skipped_columns"].items():
         if cols:
             print(f"  SKIPPED (not in the warehouse's {table}): {', '.join(cols)}", file=out)
@@ -775,7 +890,8 @@ def _print_and_report(full: dict, *, report_path: Path, out) -> None:
     for m in result["mismatches"]:
         cell = Cell(m["category"], **{k: (_dt.date.fromisoformat(v) if k == "date" else v)
                                        for k, v in m["cell"].items()})
-        print(f"MISMATCH {cell.label()} [{m['category']}] {m['column']}: "
+        horizon = f" (days_since_cohort {m['days_since_cohort']})" if "days_since_cohort" in m else ""
+        print(f"MISMATCH {cell.label()} [{m['category']}] {m['column']}{horizon}: "
               f"warehouse={_fmt(m['warehouse'])} on_demand={_fmt(m['on_demand'])} ({m['rule']})", file=out)
     for lvl, v in entity_sets.items():
         if v["only_in_warehouse"] or v["only_on_demand"]:
@@ -806,11 +922,12 @@ def _print_and_report(full: dict, *, report_path: Path, out) -> None:
         **{k: full[k] for k in ("share_percent", "threshold_percent", "matching_cells", "cells", "seed")},
         "cases_requested": cases,
         **{k: full[k] for k in ("warehouse", "raw_data_dir", "window", "sampling", "entity_sets",
-                                "skipped_columns")},
+                                "skipped_columns", "skipped_tables")},
         "rules": {
             "skipped_columns": list(SKIPPED_COLUMNS),
             "count_columns": sorted(COUNT_COLUMNS),
             "list_columns": sorted(LIST_COLUMNS),
+            "exact_columns": sorted(EXACT_COLUMNS),
             "money_columns": sorted(MONEY_COLUMNS),
             "ratio_columns": sorted(RATIO_COLUMNS),
             "counts_and_lists": "exact equality (NULL equals NULL)",

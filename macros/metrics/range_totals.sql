@@ -123,7 +123,7 @@
 
 {% macro range_total_sort_value(sort_parameter) -%}
     case {{ sort_parameter }}
-        {%- for name in ad_precompute.range_total_metric_names() %}
+        {%- for name in ad_precompute.range_total_metric_names() + ad_precompute.cohort_table_columns() %}
         when '{{ name }}' then cast({{ name }} as {{ ad_precompute.type_double() }})
         {%- endfor %}
     end
@@ -201,10 +201,17 @@ entity_totals as (
 
 ),
 
+{{ ad_precompute.cohort_curve_totals('curve_rows', flavour) }},
+
+{{ ad_precompute.cohort_table_totals() }},
+
 entity_rows as (
 
     select
         entity_totals.*,
+        {%- for name in ad_precompute.cohort_table_columns() %}
+        entity_curves.{{ name }},
+        {%- endfor %}
         entities.entity_name,
         entities.parent_id
     from entities
@@ -212,6 +219,10 @@ entity_rows as (
         on
             entities.entity_type = entity_totals.entity_type
             and entities.entity_id = entity_totals.entity_id
+    left join entity_curves
+        on
+            entities.entity_type = entity_curves.entity_type
+            and entities.entity_id = entity_curves.entity_id
 
 ),
 
@@ -250,6 +261,7 @@ page as (
         entity_type,
         entity_id,
         {{ ad_precompute.range_total_metric_names() | join(',\n        ') }},
+        {{ ad_precompute.cohort_table_columns() | join(',\n        ') }},
         entity_name,
         parent_id,
         row_position

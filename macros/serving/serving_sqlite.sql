@@ -3,7 +3,8 @@
     SQLite has no three-part names, so those analyses name a table with
     serving_table() instead of ref(); the copy is made of the same tables. -#}
 {% macro serving_table(name) -%}
-    {%- if name not in ['entity_names', 'entity_daily_range_parts', 'entity_daily_metrics', 'entity_country_range_parts'] -%}
+    {%- if name not in ['entity_names', 'entity_daily_range_parts', 'entity_daily_metrics', 'entity_country_range_parts',
+                        'entity_cohort_curves'] -%}
         {{ exceptions.raise_compiler_error('serving_table: ' ~ name ~ ' is not in the serving copy') }}
     {%- endif -%}
     "{{ name }}"

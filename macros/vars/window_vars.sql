@@ -22,3 +22,39 @@
     {%- endif -%}
     {{ return(value | int) }}
 {%- endmacro %}
+
+{% macro cohort_horizons() -%}
+    {#- the var cohort_horizons (docs/metrics.md §9) as a sorted list of distinct
+        non-negative integers; a list given as text on the command line
+        ('[0, 7, 30]' or '0,7,30') is read too -#}
+    {%- set value = var('cohort_horizons') -%}
+    {%- if value is string -%}
+        {%- set items = (value | replace('[', '') | replace(']', '')).split(',') -%}
+    {%- elif value is iterable and value is not mapping -%}
+        {%- set items = value -%}
+    {%- else -%}
+        {{ exceptions.raise_compiler_error("var cohort_horizons must be a list of non-negative integers, got '" ~ value ~ "'") }}
+    {%- endif -%}
+    {%- set horizons = [] -%}
+    {%- for item in items -%}
+        {%- set text = item | string | trim -%}
+        {%- if item is sameas true or item is sameas false or not modules.re.fullmatch('[0-9]+', text) -%}
+            {{ exceptions.raise_compiler_error("var cohort_horizons must be a list of non-negative integers, got '" ~ value ~ "'") }}
+        {%- endif -%}
+        {%- if text | int not in horizons -%}{%- do horizons.append(text | int) -%}{%- endif -%}
+    {%- endfor -%}
+    {%- if not horizons -%}
+        {{ exceptions.raise_compiler_error("var cohort_horizons must list at least one horizon, got '" ~ value ~ "'") }}
+    {%- endif -%}
+    {{ return(horizons | sort) }}
+{%- endmacro %}
+
+{% macro select_cohort_horizons() -%}
+    {#- one row per horizon of the var cohort_horizons, in a column days_since_cohort -#}
+    {%- for horizon in ad_precompute.cohort_horizons() %}
+    select {{ horizon }} as days_since_cohort
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+{%- endmacro %}

@@ -19,8 +19,11 @@ from typing import Any, Callable, Iterator
 from python_hooks.api.reader import Release
 from python_hooks.api.schemas import (
     CATALOGUE,
+    COHORT_COLUMNS,
     COUNTRY_LIST,
+    CURVE_METRICS,
     RANGE_METRICS,
+    Curve,
     EntityDetail,
     EntityPage,
     EntityRow,
@@ -56,7 +59,8 @@ def entity_table(rel: Release, level: str, first: _dt.date, last: _dt.date, pare
         level=level, start=first, end=last, parent_id=parent_id, sort=sort, order=order, limit=limit,
         offset=offset, total=rows[0]["total_rows"] if rows else 0,
         rows=[EntityRow(entity_type=row["entity_type"], entity_id=row["entity_id"], name=row["entity_name"],
-                        parent_id=row["parent_id"], totals=_totals(row))
+                        parent_id=row["parent_id"], totals=_totals(row),
+                        cohort={name: row[name] for name in COHORT_COLUMNS})
               for row in rows if row["entity_id"] is not None]).model_dump_json().encode()
 
 
@@ -68,6 +72,15 @@ def entity_detail(rel: Release, level: str, entity_id: str, first: _dt.date, las
     return EntityDetail(entity_type=level, entity_id=entity_id, name=found["entity_name"],
                         parent_id=found["parent_id"], start=first, end=last, totals=_totals(totals),
                         daily=daily).model_dump_json().encode()
+
+
+def entity_curve(rel: Release, level: str, entity_id: str, first: _dt.date, last: _dt.date) -> bytes:
+    rows = rel.query("api_entity_curve", entity_type=level, entity_id=entity_id, start_day=first, end_day=last)
+    horizons = [{"days_since_cohort": row["days_since_cohort"], **{name: row[name] for name in CURVE_METRICS},
+                 "complete_cohort_days": row["complete_cohort_days"], "cohort_days": row["cohort_days"]}
+                for row in rows]
+    return Curve(entity_type=level, entity_id=entity_id, start=first, end=last, horizons=horizons,
+                 payback_days=rows[0]["payback_days"] if rows else None).model_dump_json().encode()
 
 
 def country_totals(rel: Release, level: str, entity_id: str, first: _dt.date, last: _dt.date) -> bytes:

@@ -20,9 +20,11 @@ from python_hooks.api.answers import DEFAULT_SORT, DEFAULT_SPARK_METRICS, PAGE_V
 from python_hooks.api.reader import Release, ReleaseUnavailable
 from python_hooks.api.schemas import (
     CATALOGUE,
+    COHORT_COLUMNS,
     RANGE_METRICS,
     Catalogue,
     CountryTotals,
+    Curve,
     EntityDetail,
     EntityPage,
     Health,
@@ -34,7 +36,7 @@ from python_hooks.api.schemas import (
 )
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-SORT_KEYS = ("name", "entity_id", *RANGE_METRICS)
+SORT_KEYS = ("name", "entity_id", *RANGE_METRICS, *COHORT_COLUMNS)
 MAX_PAGE = 500
 MAX_USER_PAGE = 1000
 MAX_SPARK_DAYS = 366
@@ -151,7 +153,10 @@ async def metric_catalogue() -> Catalogue:
         metrics=[{"name": c.name, "data_type": c.data_type, "unit": c.unit, "integer": c.is_integer,
                   "range_total": c.range_total} for c in CATALOGUE.metrics()],
         range_metrics=list(RANGE_METRICS),
-        page={**PAGE_VIEW, "columns": CATALOGUE.page_columns, "overview": CATALOGUE.overview_metrics},
+        curve_metrics=CATALOGUE.curve_metrics,
+        page={**PAGE_VIEW, "columns": CATALOGUE.page_columns, "cohort_columns": CATALOGUE.cohort_columns,
+              "curve": CATALOGUE.curve_view,
+              "overview": CATALOGUE.overview_metrics},
     )
 
 
@@ -162,7 +167,8 @@ async def entities(
     start: _dt.date | None = _date_query(),
     end: _dt.date | None = _date_query(),
     parent_id: str | None = _parent_query(),
-    sort: str = Query(DEFAULT_SORT, description="name, entity_id or a metric column"),
+    sort: str = Query(DEFAULT_SORT, description="name, entity_id, a metric column or a cohort column "
+                                                f"({', '.join(COHORT_COLUMNS)})"),
     order: Literal["asc", "desc"] = Query("desc"),
     limit: int = Query(100, ge=1, le=MAX_PAGE, description=f"page size, 1..{MAX_PAGE}"),
     offset: int = Query(0, ge=0),
@@ -187,6 +193,21 @@ async def entity(
     first, last = _check_range(rel, start, end)
     _check_entity(rel, level, entity_id)
     return await rel.answer(answers.entity_detail, level, entity_id, first, last)
+
+
+@api.get("/entities/{level}/{entity_id}/curve", response_model=Curve,
+         summary="One entity's cohort curve over the cohort dates start .. end: per horizon, the sums and the "
+                 "ratio of the complete cohort dates; the payback day (docs/metrics.md §9)")
+async def curve(
+    level: Level = PathParam(...),
+    entity_id: str = PathParam(...),
+    start: _dt.date | None = _date_query(),
+    end: _dt.date | None = _date_query(),
+    rel: Release = Depends(current_release),
+) -> Response:
+    first, last = _check_range(rel, start, end)
+    _check_entity(rel, level, entity_id)
+    return await rel.answer(answers.entity_curve, level, entity_id, first, last)
 
 
 @api.get("/entities/{level}/{entity_id}/countries", response_model=list[CountryTotals],

@@ -14,10 +14,17 @@ ListName = Literal["trial", "post_trial", "converted", "trial_refund", "purchase
 
 CATALOGUE = catalogue()
 RANGE_METRICS = CATALOGUE.range_metrics
+CURVE_METRICS = tuple(m["name"] for m in CATALOGUE.curve_metrics)
+COHORT_COLUMNS = tuple(c["name"] for c in CATALOGUE.cohort_columns)
 
 
 def _number(name: str) -> type:
     return int if name in CATALOGUE.integer_metrics else float
+
+
+def _sums() -> set[str]:
+    """The curve columns whose range total is their sum."""
+    return {c.name for c in CATALOGUE.curves if c.curve_total == "sum"}
 
 
 def _range_fields() -> dict[str, Any]:
@@ -47,6 +54,30 @@ DayRow = create_model(
     computed_at=(_dt.datetime, ...),
 )
 COUNTRY_LIST = TypeAdapter(list[CountryTotals])  # type: ignore[valid-type]
+CohortTotals = create_model(
+    "CohortTotals",
+    __doc__="The row's cohort curve over the range's cohort dates (docs/metrics.md §9): the ratio at the "
+            "table's horizons (NULL when no cohort date of the range is complete for N, or N is not a "
+            "horizon of the run) and the payback day (NULL: none).",
+    **{c["name"]: ((int if c["horizon"] is None else float) | None,
+                   Field(description=f"{c['label']}: " + ("the smallest horizon whose range ratio is at least 1"
+                                                          if c["horizon"] is None else
+                                                          f"the range's ratio at horizon {c['horizon']}")))
+       for c in CATALOGUE.cohort_columns},
+)
+CurveHorizon = create_model(
+    "CurveHorizon",
+    __doc__="One horizon N of a cohort curve over a range of cohort dates (docs/metrics.md §9): the sums "
+            "over the cohort dates complete for N, and their ratio.",
+    days_since_cohort=(int, Field(description="the horizon N, in days")),
+    **{m["name"]: (float | None if m["name"] not in _sums() else float,
+                   Field(description=f"`{m['name']}` over the cohort dates complete for N"
+                                     + ("" if m["name"] in _sums() else
+                                        " (NULL when none is complete; 0 when their spend is 0)")))
+       for m in CATALOGUE.curve_metrics},
+    complete_cohort_days=(int, Field(description="cohort dates of the range complete for N (D + N <= as_of_date)")),
+    cohort_days=(int, Field(description="cohort dates of the range")),
+)
 
 
 class Health(BaseModel):
@@ -71,6 +102,7 @@ class EntityRow(BaseModel):
     name: str = Field(description="display name (id_name_mapping), otherwise the id")
     parent_id: str | None = Field(description="the adset of an ad, the campaign of an adset")
     totals: Totals  # type: ignore[valid-type]
+    cohort: CohortTotals  # type: ignore[valid-type]
 
 
 class EntityPage(BaseModel):
@@ -122,6 +154,17 @@ class LevelSparklines(BaseModel):
                     "of parent_id); the same values as each entity's /sparkline")
 
 
+class Curve(BaseModel):
+    """An entity's cohort curve over the cohort dates start .. end (docs/metrics.md §9)."""
+
+    entity_type: Level
+    entity_id: str
+    start: _dt.date
+    end: _dt.date
+    horizons: list[CurveHorizon] = Field(description="one per horizon N of the run, N ascending")  # type: ignore[valid-type]
+    payback_days: int | None = Field(description="the smallest N whose range ratio is at least 1; NULL: none")
+
+
 class UserList(BaseModel):
     entity_type: Level
     entity_id: str
@@ -159,8 +202,29 @@ class OverviewMetric(BaseModel):
     label: str
 
 
+class CurveMetric(BaseModel):
+    name: str = Field(description="the column of entity_cohort_curves, a field of each curve horizon")
+    unit: str
+    data_type: str
+    label: str
+
+
+class CurveView(BaseModel):
+    ratio: str = Field(description="the curve's ratio (a curve metric), drawn against the horizon")
+    compare: str | None = Field(description="the range metric drawn beside it")
+
+
+class CohortColumn(BaseModel):
+    name: str = Field(description="the field of an entity row's `cohort`, also a sort key")
+    horizon: int | None = Field(description="its horizon N; None: the payback day")
+    unit: str = Field(description="as a metric's unit; days: a horizon")
+    label: str
+
+
 class PageView(BaseModel):
     columns: list[PageColumn] = Field(description="the table columns, in order")
+    cohort_columns: list[CohortColumn] = Field(description="the table's cohort columns, after `columns`")
+    curve: CurveView
     overview: list[OverviewMetric] = Field(description="the overview cards, also the row sparklines' choices")
     range_days: int = Field(description="the default range: the window's last N days")
     overview_days: int
@@ -175,4 +239,5 @@ class Catalogue(BaseModel):
 
     metrics: list[CatalogueMetric] = Field(description="the metric columns of entity_daily_metrics, in order")
     range_metrics: list[str] = Field(description="the metrics of a range total, in the order of `totals`")
+    curve_metrics: list[CurveMetric] = Field(description="the fields of a cohort curve's horizon (/curve)")
     page: PageView

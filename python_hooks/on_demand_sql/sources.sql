@@ -132,8 +132,9 @@ where
     and event_time is not null
     and (revenue_usd is null or isfinite(revenue_usd));
 
--- The events a metric reads: trial starts, conversions, initial purchases and
--- cancellations (sorted by time when materialized, for range scans).
+-- The events a metric reads: trial starts, conversions, initial purchases,
+-- renewals (the cohort curves) and cancellations (sorted by time when
+-- materialized, for range scans).
 create temp {{ kind }} {{ v }}events as
 select
     event_uuid,
@@ -144,7 +145,7 @@ select
     revenue_usd
 from {{ v }}kept_events
 where
-    event_name in ('RC Trial started', 'RC Trial converted', 'RC Initial purchase')
+    event_name in ('RC Trial started', 'RC Trial converted', 'RC Initial purchase', 'RC Renewal')
     or contains(lower(event_name), 'cancel')
 order by {{ 'event_time' if materialized else 'all' }};
 

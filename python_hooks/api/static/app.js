@@ -290,6 +290,7 @@ function renderHead(table, firstLabel, sortable) {
     top.append(el("th", { colspan: span, scope: "colgroup", class: "group" }, column.group));
     i += span;
   }
+  if (sortable) top.append(...cohortHeadCells());
   table.tHead.replaceChildren(top, bottom);
 }
 
@@ -314,7 +315,8 @@ function entityRow(row, depth, parentKey) {
     el("span", { class: "level-tag" }, level),
     el("span", { class: "entity-name", title: row.name === row.entity_id ? row.entity_id : `${row.name} (${row.entity_id})` }, row.name)),
   sparkCell,
-  ...COLUMNS.map((column) => metricCell(row.totals, column)));
+  ...COLUMNS.map((column) => metricCell(row.totals, column)),
+  ...COHORT_COLUMNS.map((column) => cohortCell(row.cohort, column)));
   tr._row = row;
   tr._sparkCell = sparkCell;
   return tr;
@@ -366,7 +368,7 @@ function insertRows(tbody, anchor, rows) {
 
 function moreRow(level, parentId, depth, parentKey, loaded, total, generation) {
   const tr = el("tr", { class: "more", dataset: { depth: String(depth), parent: parentKey || "" } },
-    el("td", { colspan: 2 + COLUMNS.length, style: `--depth:${depth}` },
+    el("td", { colspan: 2 + COLUMNS.length + COHORT_COLUMNS.length, style: `--depth:${depth}` },
       el("button", { type: "button", onclick: async (event) => {
         event.stopPropagation();
         event.target.disabled = true;
@@ -391,7 +393,7 @@ async function showLevel(tbody, anchor, level, parentId, depth, parentKey, gener
   const rows = page.rows.map((row) => entityRow(row, depth, parentKey));
   if (!rows.length && depth > 0) {
     const empty = el("tr", { class: "empty", dataset: { depth: String(depth), parent: parentKey } },
-      el("td", { colspan: 2 + COLUMNS.length, style: `--depth:${depth}` }, `No ${level}s in this range.`));
+      el("td", { colspan: 2 + COLUMNS.length + COHORT_COLUMNS.length, style: `--depth:${depth}` }, `No ${level}s in this range.`));
     insertRows(tbody, anchor, [empty]);
     return [];
   }
@@ -447,13 +449,13 @@ async function loadTable(generation) {
   const table = document.getElementById("entity-table");
   renderHead(table, "Campaign / adset / ad", true);
   const tbody = table.tBodies[0];
-  tbody.replaceChildren(el("tr", { class: "loading" }, el("td", { colspan: 2 + COLUMNS.length }, "Loading…")));
+  tbody.replaceChildren(el("tr", { class: "loading" }, el("td", { colspan: 2 + COLUMNS.length + COHORT_COLUMNS.length }, "Loading…")));
   const placeholder = tbody.firstChild;
   const rows = await showLevel(tbody, placeholder, "campaign", null, 0, "", generation);
   if (generation !== state.generation) return;
   placeholder.remove();
   if (!rows.length && !tbody.children.length) {
-    tbody.append(el("tr", { class: "empty" }, el("td", { colspan: 2 + COLUMNS.length }, "No campaigns in this range.")));
+    tbody.append(el("tr", { class: "empty" }, el("td", { colspan: 2 + COLUMNS.length + COHORT_COLUMNS.length }, "No campaigns in this range.")));
   }
 }
 
@@ -471,6 +473,7 @@ function selectRow(tr, row) {
   tr.classList.add("selected");
   state.selected = { level: row.entity_type, id: row.entity_id, name: row.name, key: tr.dataset.key };
   loadCountries(state.generation).catch(showError);
+  loadCurve(state.generation).catch(showError);
 }
 
 async function loadCountries(generation) {
@@ -502,6 +505,176 @@ async function loadCountries(generation) {
   section.scrollIntoView({ block: "nearest" });
 }
 
+// ------------------------------------------------------------------ cohort curves
+
+// The cohort curves (docs/metrics.md §9), also from the catalogue: the entity
+// table's cohort columns (the ratio at a few horizons, the payback day), the
+// fields of a curve's horizon, and which range metric a curve is drawn beside.
+let COHORT_COLUMNS = [];  // { name, horizon, unit, label }; horizon null: the payback day (unit "days")
+let CURVE_METRICS = [];   // { name, unit, label }
+let CURVE_VIEW = null;    // { ratio, compare }
+
+function applyCohortCatalogue(catalogue) {
+  COHORT_COLUMNS = catalogue.page.cohort_columns;
+  CURVE_METRICS = catalogue.curve_metrics;
+  CURVE_VIEW = catalogue.page.curve;
+}
+
+function formatCohort(value, unit) {
+  if (unit !== "days") return formatValue(value, unit);
+  return value === null || value === undefined ? NULL_TEXT : `D${value}`;
+}
+
+function cohortTitle(column) {
+  return column.horizon === null
+    ? "The first horizon whose cohort ROAS over the range's complete cohort days reaches 100%"
+    : `Actual net revenue within ${column.horizon} days of each cohort day / its spend, over the range's cohort days complete for D${column.horizon}`;
+}
+
+function cohortHeadCells() {
+  return COHORT_COLUMNS.map((column) => headCell(column.name, column.label,
+    { rowspan: 2, scope: "col", class: "cohort", title: cohortTitle(column), dataset: { cohort: column.name } }, true));
+}
+
+// A cohort cell: like a metric cell, keyed data-cohort (it is not a total of the day rows).
+function cohortCell(cohort, column) {
+  const value = cohort ? cohort[column.name] : null;
+  const isNull = value === null || value === undefined;
+  const why = column.horizon === null ? "no payback within the complete horizons"
+    : `no cohort day of the range is complete for D${column.horizon} yet`;
+  return el("td", {
+    class: "num cohort" + (isNull ? " null" : value === 0 ? " zero" : "") + (typeof value === "number" && value < 0 ? " negative" : ""),
+    title: isNull ? why : null,
+    dataset: { cohort: column.name, value: isNull ? "null" : String(value) },
+  }, formatCohort(value, column.unit));
+}
+
+// Which part of a curve a horizon is: every cohort day of the range complete for
+// it (drawn solid), some (dashed, labelled), none (not drawn: nothing has arrived).
+function horizonState(h) {
+  if (h.complete_cohort_days === 0) return "none";
+  return h.complete_cohort_days === h.cohort_days ? "complete" : "partial";
+}
+
+function horizonNote(h) {
+  const state = horizonState(h);
+  if (state === "none") return `D${h.days_since_cohort}: incomplete, no cohort day has reached it yet`;
+  if (state === "partial") return `D${h.days_since_cohort}: incomplete, over ${h.complete_cohort_days} of ${h.cohort_days} cohort days`;
+  return `D${h.days_since_cohort}: complete, over all ${h.cohort_days} cohort days`;
+}
+
+// The curve as an inline SVG: one column per horizon; complete horizons joined
+// solid, a segment that reaches an incomplete one dashed; horizons without a
+// complete cohort day are not drawn (never as a fall to zero), only labelled.
+function curveChart(horizons, compareValue, compareLabel, { width = 560, height = 190 } = {}) {
+  const ratio = CURVE_VIEW.ratio;
+  const unit = (CURVE_METRICS.find((m) => m.name === ratio) || {}).unit;
+  const left = 48, right = 14, top = 12, bottom = 34;
+  const values = horizons.map((h) => h[ratio]);
+  const numbers = values.filter((v) => v !== null && v !== undefined);
+  if (compareValue !== null && compareValue !== undefined) numbers.push(compareValue);
+  const low = Math.min(0, ...numbers);
+  const high = Math.max(1, ...numbers);
+  const span = high - low || 1;
+  const step = horizons.length > 1 ? (width - left - right) / (horizons.length - 1) : 0;
+  const x = (i) => left + i * step;
+  const y = (v) => height - bottom - ((v - low) / span) * (height - top - bottom);
+  const root = svg("svg", { class: "curve-chart", width, height, viewBox: `0 0 ${width} ${height}`, role: "img",
+    "aria-label": "Cohort ROAS by days since the cohort day" });
+  const guide = (value, cls, text) => {
+    root.append(svg("line", { class: cls, x1: left, x2: width - right, y1: y(value).toFixed(1), y2: y(value).toFixed(1) }));
+    const label = svg("text", { class: cls + "-label", x: width - right, y: (y(value) - 3).toFixed(1), "text-anchor": "end" });
+    label.textContent = text;
+    root.append(label);
+  };
+  guide(low, "curve-axis", "");
+  guide(1, "curve-payback", "paid back (100%)");
+  if (compareValue !== null && compareValue !== undefined) {
+    guide(compareValue, "curve-compare", `${compareLabel} ${formatValue(compareValue, unit)}`);
+  }
+  for (const [value, anchor] of [[high, "hanging"], [low, "auto"]]) {
+    const label = svg("text", { class: "curve-tick", x: left - 4, y: y(value).toFixed(1), "text-anchor": "end", "dominant-baseline": anchor });
+    label.textContent = formatValue(value, unit);
+    root.append(label);
+  }
+  let previous = null;
+  horizons.forEach((h, i) => {
+    const state = horizonState(h);
+    const tick = svg("text", { class: `curve-tick horizon-${state}`, x: x(i).toFixed(1), y: height - bottom + 14, "text-anchor": "middle" });
+    tick.textContent = `D${h.days_since_cohort}`;
+    const note = svg("text", { class: "curve-note", x: x(i).toFixed(1), y: height - bottom + 27, "text-anchor": "middle" });
+    note.textContent = state === "complete" ? "" : state === "partial" ? `${h.complete_cohort_days}/${h.cohort_days} days` : "incomplete";
+    root.append(tick, note);
+    if (state === "none") return;
+    const point = [x(i), y(h[ratio])];
+    if (previous) {
+      const dashed = state !== "complete" || previous.state !== "complete";
+      root.append(svg("line", { class: "curve-line" + (dashed ? " incomplete" : ""),
+        x1: previous.point[0].toFixed(1), y1: previous.point[1].toFixed(1), x2: point[0].toFixed(1), y2: point[1].toFixed(1) }));
+    }
+    const title = svg("title");
+    title.textContent = `${horizonNote(h)}: ${formatValue(h[ratio], unit)}`;
+    root.append(svg("circle", { class: `curve-point horizon-${state}`, cx: point[0].toFixed(1), cy: point[1].toFixed(1), r: 3.5 }, title));
+    previous = { point, state };
+  });
+  return root;
+}
+
+function curveTable(horizons) {
+  const head = el("tr", {}, el("th", { class: "name", scope: "col" }, "Days since cohort day"),
+    ...CURVE_METRICS.map((m) => el("th", { scope: "col", dataset: { curve: m.name } }, m.label)),
+    el("th", { scope: "col" }, "Cohort days complete"));
+  const rows = horizons.map((h) => el("tr", { class: `horizon horizon-${horizonState(h)}`,
+    dataset: { horizon: String(h.days_since_cohort), complete: String(h.complete_cohort_days), days: String(h.cohort_days) } },
+  el("td", { class: "name" }, `D${h.days_since_cohort}`),
+  ...CURVE_METRICS.map((m) => {
+    const value = h[m.name];
+    const isNull = value === null || value === undefined;
+    return el("td", { class: "num" + (isNull ? " null" : ""), title: isNull ? horizonNote(h) : null,
+      dataset: { curve: m.name, value: isNull ? "null" : String(value) } }, formatValue(value, m.unit));
+  }),
+  el("td", { class: "num", title: horizonNote(h) },
+    `${h.complete_cohort_days} of ${h.cohort_days}` + (horizonState(h) === "complete" ? "" : " (incomplete)"))));
+  return el("table", { class: "metrics curve-table" }, el("thead", {}, head), el("tbody", {}, ...rows));
+}
+
+// The selected row's cohort curve over the range's cohort dates, beside its range
+// value of the compared metric (the entity's totals, from the API).
+async function loadCurve(generation) {
+  const section = document.getElementById("curve");
+  const selected = state.selected;
+  if (!selected) { section.hidden = true; return; }
+  section.hidden = false;
+  section.dataset.level = selected.level;
+  section.dataset.id = selected.id;
+  document.getElementById("curve-title").textContent =
+    `Cohort curve: ${selected.name} (${selected.level}), cohort days ${state.start} to ${state.end}`;
+  const body = document.getElementById("curve-body");
+  body.replaceChildren(el("p", { class: "hint" }, "Loading…"));
+  const entity = `entities/${encodeURIComponent(selected.level)}/${encodeURIComponent(selected.id)}`;
+  const range = { start: state.start, end: state.end };
+  const [curve, detail] = await Promise.all([api(entity + "/curve", range), api(entity, range)]);
+  if (generation !== state.generation || state.selected !== selected) return;
+  const compare = CURVE_VIEW.compare;
+  const compareValue = compare && detail.totals ? detail.totals[compare] : null;
+  const compareColumn = COLUMNS.find((c) => c.metric === compare);
+  const compareLabel = compareColumn ? `Estimated ${compareColumn.label}` : compare;
+  const payback = COHORT_COLUMNS.find((c) => c.horizon === null);
+  body.replaceChildren(
+    el("p", { class: "curve-summary" },
+      el("span", { dataset: { payback: curve.payback_days === null ? "null" : String(curve.payback_days) } },
+        `${payback ? payback.label : "Payback"}: ${curve.payback_days === null ? "not within the complete horizons" : `D${curve.payback_days}`}`),
+      el("span", { class: "curve-compare-value", dataset: { metric: compare, value: compareValue === null ? "null" : String(compareValue) } },
+        `${compareLabel} over the range: ${formatValue(compareValue, UNIT_OF[compare])}`)),
+    el("div", { class: "curve-body" },
+      el("div", { class: "curve-figure" },
+        curveChart(curve.horizons, compareValue, compareLabel),
+        el("p", { class: "legend" }, "Solid: every cohort day of the range has reached the horizon. Dashed: only some ",
+          "have (the value is over those days). A horizon no cohort day has reached is not drawn. Actual revenue ",
+          "(conversions, purchases, renewals, less refunds), where the estimate is a forecast.")),
+      curveTable(curve.horizons)));
+}
+
 // ------------------------------------------------------------------ wiring
 
 function rangeLabel() {
@@ -513,7 +686,7 @@ async function reload() {
   showError(null);
   rangeLabel();
   const jobs = [loadOverview(generation), loadTable(generation)];
-  if (state.selected) jobs.push(loadCountries(generation));
+  if (state.selected) jobs.push(loadCountries(generation), loadCurve(generation));
   const results = await Promise.allSettled(jobs);
   const failed = results.find((r) => r.status === "rejected");
   if (failed && generation === state.generation) showError(failed.reason);
@@ -556,7 +729,9 @@ async function pollHealth() {
 
 async function main() {
   try {
-    applyCatalogue(await api("catalogue"));
+    const catalogue = await api("catalogue");
+    applyCatalogue(catalogue);
+    applyCohortCatalogue(catalogue);
   } catch (error) {
     showError(error);
     return;
@@ -569,6 +744,9 @@ async function main() {
   });
   document.getElementById("overview-level").addEventListener("change", () => {
     loadOverview(state.generation).catch(showError);
+  });
+  document.getElementById("curve-close").addEventListener("click", () => {
+    document.getElementById("curve").hidden = true;
   });
   document.getElementById("countries-close").addEventListener("click", () => {
     state.selected = null;

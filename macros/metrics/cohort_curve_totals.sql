@@ -1,0 +1,133 @@
+{#- The cohort curves over a range of cohort dates (docs/metrics.md §9): for each
+    horizon N, the sums over the range's complete rows, how many rows were
+    complete, and the ratio of the sums. Shared by the DuckDB analyses and the
+    serving copy's (flavour 'sqlite', where money is REAL and a sum is rounded back
+    to its decimal scale, as range_total_sums does). -#}
+
+{#- The columns of entity_cohort_curves whose column meta (the metric catalogue,
+    models/marts/_marts__models.yml) has `curve_total` ('sum' or 'formula'), in
+    table order; with `kind`, only those of that kind. Empty while dbt parses. -#}
+{% macro cohort_curve_columns(kind=none) -%}
+    {%- set names = [] -%}
+    {%- if execute -%}
+        {%- for column in ad_precompute.cohort_curve_model().columns.values() -%}
+            {%- set curve_total = (column.meta or {}).get('curve_total') -%}
+            {%- if curve_total and (kind is none or curve_total == kind) -%}
+                {%- do names.append(column.name) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if not names -%}
+            {{ exceptions.raise_compiler_error('cohort curves: no column of entity_cohort_curves has meta curve_total') }}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(names) }}
+{%- endmacro %}
+
+{% macro cohort_curve_model() -%}
+    {%- set models = graph.nodes.values()
+        | selectattr('resource_type', 'equalto', 'model')
+        | selectattr('name', 'equalto', 'entity_cohort_curves') | list -%}
+    {%- if models | length != 1 -%}
+        {{ exceptions.raise_compiler_error('cohort curves: the graph has no model entity_cohort_curves') }}
+    {%- endif -%}
+    {{ return(models[0]) }}
+{%- endmacro %}
+
+{#- The horizons the entity table shows (column meta page.table_horizons of
+    cohort_roas), each as the column d<N>_cohort_roas; empty while dbt parses. -#}
+{% macro cohort_table_horizons() -%}
+    {%- set horizons = [] -%}
+    {%- if execute -%}
+        {%- set column = ad_precompute.cohort_curve_model().columns.get('cohort_roas') -%}
+        {%- for horizon in ((column.meta or {}).get('page') or {}).get('table_horizons', []) -%}
+            {%- do horizons.append(horizon | int) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(horizons) }}
+{%- endmacro %}
+
+{#- The entity table's curve columns: d<N>_cohort_roas for each table horizon, then payback_days. -#}
+{% macro cohort_table_columns() -%}
+    {%- set names = [] -%}
+    {%- for horizon in ad_precompute.cohort_table_horizons() -%}
+        {%- do names.append('d' ~ horizon ~ '_cohort_roas') -%}
+    {%- endfor -%}
+    {%- do names.append('payback_days') -%}
+    {{ return(names) }}
+{%- endmacro %}
+
+{#- Per entity and horizon over `rows` (entity_type, entity_id, days_since_cohort,
+    the summed columns and is_complete; one row per cohort date of the range):
+    CTEs curve_sums and curve_totals (net_revenue_usd, meta_spend, cohort_roas,
+    complete_cohort_days, cohort_days). cohort_roas is NULL when no cohort date of
+    the range is complete for N, otherwise the ratio of the complete rows' sums
+    (0 when their spend is 0). -#}
+{% macro cohort_curve_totals(rows, flavour='duckdb') -%}
+curve_sums as (
+
+    select
+        entity_type,
+        entity_id,
+        days_since_cohort,
+        {%- for name in ad_precompute.cohort_curve_columns('sum') %}
+        {%- set data_type = ad_precompute.cohort_curve_model().columns[name].data_type or '' %}
+        {%- if flavour == 'sqlite' and data_type.startswith('decimal(') %}
+        round(coalesce(sum(case when is_complete then {{ name }} end), 0), {{ data_type.split(',')[1].rstrip(')') | int }}) as {{ name }},
+        {%- else %}
+        coalesce(sum(case when is_complete then {{ name }} end), 0) as {{ name }},
+        {%- endif %}
+        {%- endfor %}
+        count(case when is_complete then 1 end) as complete_cohort_days,
+        count(*) as cohort_days
+    from {{ rows }}
+    group by entity_type, entity_id, days_since_cohort
+
+),
+
+curve_totals as (
+
+    select
+        entity_type,
+        entity_id,
+        days_since_cohort,
+        {%- for name in ad_precompute.cohort_curve_columns() %}
+        {%- if name == 'cohort_roas' %}
+        case
+            when complete_cohort_days > 0
+                then {{ ad_precompute.safe_divide('net_revenue_usd', 'meta_spend') }}
+        end as cohort_roas,
+        {%- else %}
+        {{ name }},
+        {%- endif %}
+        {%- endfor %}
+        complete_cohort_days,
+        cohort_days
+    from curve_sums
+
+)
+{%- endmacro %}
+
+{#- The payback day of a range (§9): the smallest horizon whose range cohort_roas
+    is at least 1 (NULL: none). An aggregate: use with group by, or over (). -#}
+{% macro cohort_payback_days(cohort_roas='cohort_roas', horizon='days_since_cohort') -%}
+    min(case when {{ cohort_roas }} >= 1 then {{ horizon }} end)
+{%- endmacro %}
+
+{#- One row per entity of curve_totals (cohort_curve_totals): the table's curve
+    columns (cohort_table_columns). A table horizon that is not among the
+    cohort_horizons has no rows: its column is NULL. CTE entity_curves. -#}
+{% macro cohort_table_totals() -%}
+entity_curves as (
+
+    select
+        entity_type,
+        entity_id,
+        {%- for horizon in ad_precompute.cohort_table_horizons() %}
+        max(case when days_since_cohort = {{ horizon }} then cohort_roas end) as d{{ horizon }}_cohort_roas,
+        {%- endfor %}
+        {{ ad_precompute.cohort_payback_days() }} as payback_days
+    from curve_totals
+    group by entity_type, entity_id
+
+)
+{%- endmacro %}
