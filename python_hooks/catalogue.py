@@ -8,6 +8,8 @@ in its column ``meta``::
     range_total: sum | formula     a range metric (docs/metrics.md §8): its range total is
                                    its sum, or a formula of the sums (macro range_total_metrics)
     user_list: true                a list of user ids
+    fed_by: [table, ...]           the dated source tables a day of the metric rests on (a day
+                                   after one's last date is incomplete: the page greys it)
     page: {column, label, group, title, overview, sort}
                                    a column of the dashboard page (its position, header, overview
                                    card label; ``sort: desc``: the entity table's default sort)
@@ -42,6 +44,7 @@ class MetricColumn:
     unit: str | None = None  # None: not a metric (a key, a list, a timestamp)
     range_total: str | None = None  # 'sum' or 'formula'; None: no range total
     user_list: bool = False
+    fed_by: tuple[str, ...] = ()  # the dated source tables a day of the metric rests on
     page: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -123,6 +126,7 @@ def _column(mart: str, raw: dict[str, Any]) -> MetricColumn:
             raise ValueError(f"{where}: a range metric needs a meta unit")
     return MetricColumn(name=raw["name"], data_type=str(raw["data_type"]).strip().lower(), unit=meta.get("unit"),
                         range_total=meta.get("range_total"), user_list=bool(meta.get("user_list", False)),
+                        fed_by=tuple(meta.get("fed_by") or ()),
                         page=dict(meta.get("page") or {}))
 
 

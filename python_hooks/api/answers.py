@@ -25,6 +25,7 @@ from python_hooks.api.schemas import (
     EntityPage,
     EntityRow,
     LevelSparklines,
+    QualityChecks,
     Sparkline,
     UserList,
 )
@@ -115,6 +116,13 @@ def user_list(rel: Release, level: str, entity_id: str, day: _dt.date, list_name
                               if row["distinct_id"] is not None]).model_dump_json().encode()
 
 
+def quality_checks(rel: Release) -> bytes:
+    rows = rel.query("api_quality_checks")
+    return QualityChecks(checks=[{"name": row["check_name"], "subject": row["subject"], "severity": row["severity"],
+                                  "status": row["status"], "count": row["offending_count"], "detail": row["detail"]}
+                                 for row in rows]).model_dump_json().encode()
+
+
 def default_view(rel: Release) -> Iterator[tuple[Callable[..., bytes], tuple[Any, ...]]]:
     """The answers of the page's first view, most needed first (what the warm-up builds).
 
@@ -122,6 +130,7 @@ def default_view(rel: Release) -> Iterator[tuple[Callable[..., bytes], tuple[Any
     each adset's ads) with its row sparklines; then every entity's country
     breakdown (a row click), detail and sparkline over the same range.
     """
+    yield quality_checks, ()
     window_first, last = rel.window
     first = max(window_first, last - _dt.timedelta(days=PAGE_VIEW["range_days"] - 1))
     names = DEFAULT_SPARK_METRICS
