@@ -127,12 +127,12 @@ def test_health_gives_each_source_tables_rows_and_dates(client):
     # 01-02 .. 01-12 (the 01-12 row is after as_of_date), country rows of 01-02 only, events
     # from 2024-12-31 (e04) to 2025-01-11 (e05); the mapping, users and metrics have no date
     assert ok(client, "/api/health")["sources"] == {
-        "ad_performance_daily": {"rows": 6, "first_date": "2025-01-02", "last_date": "2025-01-12"},
-        "ad_performance_daily_country": {"rows": 5, "first_date": "2025-01-02", "last_date": "2025-01-02"},
-        "id_hierarchy_mapping": {"rows": 4, "first_date": None, "last_date": None},
-        "mixpanel_event": {"rows": 20, "first_date": "2024-12-31", "last_date": "2025-01-11"},
-        "mixpanel_user": {"rows": 8, "first_date": None, "last_date": None},
-        "user_product_metrics": {"rows": 5, "first_date": None, "last_date": None},
+        "ad_performance_daily": {"system": "meta", "rows": 6, "first_date": "2025-01-02", "last_date": "2025-01-12"},
+        "ad_performance_daily_country": {"system": "meta", "rows": 5, "first_date": "2025-01-02", "last_date": "2025-01-02"},
+        "id_hierarchy_mapping": {"system": "meta", "rows": 4, "first_date": None, "last_date": None},
+        "mixpanel_event": {"system": "mixpanel", "rows": 20, "first_date": "2024-12-31", "last_date": "2025-01-11"},
+        "mixpanel_user": {"system": "mixpanel", "rows": 8, "first_date": None, "last_date": None},
+        "user_product_metrics": {"system": "mixpanel", "rows": 5, "first_date": None, "last_date": None},
     }
 
 

@@ -130,6 +130,6 @@ def test_a_release_with_tripped_checks_publishes_and_lists_the_warnings(tripped_
     assert {c["name"]: (c["status"], c["count"], c["detail"]) for c in api_checks} == {
         name: (c["status"], c["offending_count"], c["detail"]) for name, c in checks.items()}
     # 37 trials of 37 users: 4 x 9 + 1; 20 Meta rows a table
-    assert health["sources"]["mixpanel_event"] == {"rows": 37, "first_date": "2025-01-01", "last_date": "2025-01-10"}
-    assert health["sources"]["ad_performance_daily"] == {"rows": 20, "first_date": "2025-01-01",
+    assert health["sources"]["mixpanel_event"] == {"system": "mixpanel", "rows": 37, "first_date": "2025-01-01", "last_date": "2025-01-10"}
+    assert health["sources"]["ad_performance_daily"] == {"system": "meta", "rows": 20, "first_date": "2025-01-01",
                                                          "last_date": "2025-01-10"}

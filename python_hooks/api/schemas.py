@@ -50,6 +50,7 @@ COUNTRY_LIST = TypeAdapter(list[CountryTotals])  # type: ignore[valid-type]
 
 
 class SourceFreshness(BaseModel):
+    system: Literal["meta", "mixpanel"] = Field(description="the system the table comes from")
     rows: int = Field(description="rows the source table delivered, rejected ones included")
     first_date: _dt.date | None = Field(description="its first day (`date` of a Meta table, UTC date of an "
                                                     "event's event_time); None for a table without a date")
