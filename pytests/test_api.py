@@ -134,6 +134,11 @@ def test_health_gives_each_source_tables_rows_and_dates(client):
         "mixpanel_user": {"system": "mixpanel", "rows": 8, "first_date": None, "last_date": None},
         "user_product_metrics": {"system": "mixpanel", "rows": 5, "first_date": None, "last_date": None},
     }
+    # every metric's days rest on dated source tables (its catalogue `fed_by`, the page's incomplete days)
+    fed_by = {m["name"]: m["fed_by"] for m in ok(client, "/api/catalogue")["metrics"]}
+    assert set().union(*fed_by.values()) == {"ad_performance_daily", "mixpanel_event"}
+    assert fed_by["meta_spend"] == ["ad_performance_daily"] and fed_by["mixpanel_trial_count"] == ["mixpanel_event"]
+    assert fed_by["estimated_roas"] == ["ad_performance_daily", "mixpanel_event"]
 
 
 def test_quality_checks_of_the_tiny_release(client):
@@ -452,7 +457,7 @@ def test_openapi_lists_every_endpoint(client):
         "/api/health", "/api/entities", "/api/entities/{level}/{entity_id}",
         "/api/entities/{level}/{entity_id}/countries", "/api/entities/{level}/{entity_id}/sparkline",
         "/api/overview/{level}/sparkline", "/api/entities/{level}/{entity_id}/users", "/api/sparklines",
-        "/api/catalogue",
+        "/api/catalogue", "/api/quality",
     }
     totals = schema["components"]["schemas"]["Totals"]["properties"]
     assert tuple(totals) == RANGE_METRICS

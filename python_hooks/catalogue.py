@@ -9,7 +9,8 @@ in its column ``meta``::
                                    its sum, or a formula of the sums (macro range_total_metrics)
     user_list: true                a list of user ids
     fed_by: [table, ...]           the dated source tables a day of the metric rests on (a day
-                                   after one's last date is incomplete: the page greys it)
+                                   after one's last date is incomplete: the page greys it);
+                                   default: both, FED_BY_DEFAULT
     page: {column, label, group, title, overview, sort}
                                    a column of the dashboard page (its position, header, overview
                                    card label; ``sort: desc``: the entity table's default sort)
@@ -35,6 +36,9 @@ MARTS_YAML = Path("models") / "marts" / "_marts__models.yml"
 MARTS = ("entity_daily_metrics", "entity_country_breakdown")
 UNITS = ("usd", "count", "fraction", "percent", "multiple")
 RANGE_TOTALS = ("sum", "formula")
+# The dated source tables (docs/metrics.md §1) a metric without its own `fed_by` rests on:
+# Meta's daily performance and Mixpanel's events (a ratio of the two, a profit, ...).
+FED_BY_DEFAULT = ("ad_performance_daily", "mixpanel_event")
 
 
 @dataclass(frozen=True)
@@ -126,7 +130,7 @@ def _column(mart: str, raw: dict[str, Any]) -> MetricColumn:
             raise ValueError(f"{where}: a range metric needs a meta unit")
     return MetricColumn(name=raw["name"], data_type=str(raw["data_type"]).strip().lower(), unit=meta.get("unit"),
                         range_total=meta.get("range_total"), user_list=bool(meta.get("user_list", False)),
-                        fed_by=tuple(meta.get("fed_by") or ()),
+                        fed_by=tuple(meta.get("fed_by") or FED_BY_DEFAULT) if meta.get("unit") else (),
                         page=dict(meta.get("page") or {}))
 
 

@@ -130,7 +130,6 @@ def default_view(rel: Release) -> Iterator[tuple[Callable[..., bytes], tuple[Any
     each adset's ads) with its row sparklines; then every entity's country
     breakdown (a row click), detail and sparkline over the same range.
     """
-    yield quality_checks, ()
     window_first, last = rel.window
     first = max(window_first, last - _dt.timedelta(days=PAGE_VIEW["range_days"] - 1))
     names = DEFAULT_SPARK_METRICS

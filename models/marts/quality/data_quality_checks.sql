@@ -273,7 +273,7 @@ unmapped_checked as (
             "coalesce(" ~ percent_text('spend_summed.unmapped_spend_usd', 'nullif(spend_summed.total_spend_usd, 0)') ~ ", '0.0')",
             "' % of the per-country spend of the window is under ZZ'",
             "case when unmapped_labels_listed.label_count > 0 then "
-                ~ dbt.concat(["'; unmapped labels: '", "substring(unmapped_labels_listed.labels, 1, 300)"])
+                ~ dbt.concat(["'; unmapped labels: '", "substring(replace(unmapped_labels_listed.labels, ',', ', '), 1, 300)"])
                 ~ " else '' end",
             "'; warns above " ~ unmapped_share * 100 ~ " %'",
         ]) }} as detail
@@ -361,7 +361,7 @@ spend_without_users_checked as (
                 "' to '",
                 "cast(spend_days_bounds.last_day as " ~ text ~ ")",
                 "' and no Mixpanel trial or purchase user, ads: '",
-                "substring(ads_listed.ad_ids, 1, 300)",
+                "substring(replace(ads_listed.ad_ids, ',', ', '), 1, 300)",
             ]) }}
         end as detail
     from ads_listed
