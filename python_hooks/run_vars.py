@@ -21,6 +21,7 @@ __all__ = ["VarError", "project_var_defaults", "parse_vars", "check_vars"]
 
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 WINDOW_DATE_VARS = ("start_date", "as_of_date")
+QUALITY_VAR_PREFIX = "quality_"  # the thresholds of the data-quality checks (dbt_project.yml)
 
 
 class VarError(ValueError):
@@ -83,6 +84,16 @@ def _count_var(name: str, value: Any, minimum: int) -> int:
     return int(text)
 
 
+def _threshold_var(name: str, value: Any, integer: bool) -> None:
+    """A data-quality threshold: a non-negative number (an integer for a number of days)."""
+    if integer:
+        _count_var(name, value, 0)
+        return
+    text = str(value).strip()
+    if isinstance(value, bool) or not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text):
+        raise VarError(f"var {name} must be a non-negative number, got '{text}'")
+
+
 def check_vars(run_vars: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
     """Check the vars of a run against the rules of the window macros.
 
@@ -106,6 +117,8 @@ def check_vars(run_vars: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict
             raise VarError(
                 f"the window start_date {start} .. as_of_date {as_of} is {days} days, longer than "
                 f"var max_window_days ({max_days}); raise max_window_days or shorten the window")
+    for name in sorted(n for n in merged if n.startswith(QUALITY_VAR_PREFIX)):  # macros/vars/quality_vars.sql
+        _threshold_var(name, merged[name], integer=name.endswith("_days"))
     allow_empty = merged.get("allow_empty_sources")
     if allow_empty is not None and (
             not isinstance(allow_empty, list) or not all(isinstance(t, str) for t in allow_empty)):
