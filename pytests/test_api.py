@@ -122,6 +122,61 @@ def test_health_names_the_published_release(client, tiny_release):
     assert body["computed_at"] and body["age_seconds"] >= 0
 
 
+def test_health_gives_each_source_tables_rows_and_dates(client):
+    # tiny_dataset.TABLES, every delivered row counted (rejected ones too): Meta rows of
+    # 01-02 .. 01-12 (the 01-12 row is after as_of_date), country rows of 01-02 only, events
+    # from 2024-12-31 (e04) to 2025-01-11 (e05); the mapping, users and metrics have no date
+    assert ok(client, "/api/health")["sources"] == {
+        "ad_performance_daily": {"system": "meta", "rows": 6, "first_date": "2025-01-02", "last_date": "2025-01-12"},
+        "ad_performance_daily_country": {"system": "meta", "rows": 5, "first_date": "2025-01-02", "last_date": "2025-01-02"},
+        "id_hierarchy_mapping": {"system": "meta", "rows": 4, "first_date": None, "last_date": None},
+        "mixpanel_event": {"system": "mixpanel", "rows": 20, "first_date": "2024-12-31", "last_date": "2025-01-11"},
+        "mixpanel_user": {"system": "mixpanel", "rows": 8, "first_date": None, "last_date": None},
+        "user_product_metrics": {"system": "mixpanel", "rows": 5, "first_date": None, "last_date": None},
+    }
+    # every metric's days rest on dated source tables (its catalogue `fed_by`, the page's incomplete days)
+    fed_by = {m["name"]: m["fed_by"] for m in ok(client, "/api/catalogue")["metrics"]}
+    assert set().union(*fed_by.values()) == {"ad_performance_daily", "mixpanel_event"}
+    assert fed_by["meta_spend"] == ["ad_performance_daily"] and fed_by["mixpanel_trial_count"] == ["mixpanel_event"]
+    assert fed_by["estimated_roas"] == ["ad_performance_daily", "mixpanel_event"]
+
+
+def test_quality_checks_of_the_tiny_release(client):
+    checks = ok(client, "/api/quality")["checks"]
+    assert all(set(c) == {"name", "subject", "severity", "status", "count", "detail"} and c["severity"] == "warn"
+               for c in checks)
+    statuses = [c["status"] for c in checks]
+    assert statuses == sorted(statuses, reverse=True)  # warnings first
+    by_key = {(c["name"], c["subject"]): c for c in checks}
+    # every rejected row but the window cuts is over 1 % of its table (4 to 20 rows a table)
+    rows = {"ad_performance_daily": 6, "ad_performance_daily_country": 5, "id_hierarchy_mapping": 4,
+            "mixpanel_user": 8, "mixpanel_event": 20, "user_product_metrics": 5}
+    rejected = {f"{table}: {reason}": n for (table, reason), n in tiny_dataset.REJECTS.items()
+                if reason not in ("outside_reporting_window", "after_as_of_date")}
+    assert {s for (name, s) in by_key if name == "rejected_rows"} == set(rejected)
+    for subject, n in rejected.items():
+        check = by_key[("rejected_rows", subject)]
+        assert (check["status"], check["count"]) == ("warn", n), check
+        assert f"{n} of {rows[subject.split(':')[0]]} rows" in check["detail"]
+    expected = {
+        # Meta through 01-12, Mixpanel through 01-11: neither behind as_of_date 01-10
+        "source_freshness": ("pass", 0, "Meta through 2025-01-12, Mixpanel through 2025-01-11"),
+        # 6 cohort pairs (u1 w, u2 w, u5 w, u6 w trials; u3 y, u6 y purchases): (u5, prod_w) has no metrics row
+        "pairs_without_metrics": ("warn", 1, "1 of 6 cohort pairs (16.67 %)"),
+        # Atlantis: 3.00 of 6.00 + 1.00 + 3.00 + 5.50 = 15.50 (19.35 %)
+        "unmapped_country_spend": ("warn", 1, "19.35 % of the per-country spend of the window is under ZZ; "
+                                              "unmapped labels: Atlantis"),
+        # no spend on 01-08 .. 01-10, the last 3 days
+        "spend_without_mixpanel_users": ("pass", 0, "from 2025-01-08 to 2025-01-10"),
+        # 01-10 has no event; kept events of 01-01 .. 01-09: 0, 6, 1, 1, 1, 1, 1, 1, 3 (median 1)
+        "event_volume_drop": ("warn", 1, "0 events on 2025-01-10; median of the 9 days before: 1.0"),
+    }
+    for name, (status, count, detail) in expected.items():
+        check = by_key[(name, None)]
+        assert (check["status"], check["count"]) == (status, count), check
+        assert detail in check["detail"], check
+
+
 # --- the entity table -----------------------------------------------------------------
 
 def test_entity_table_of_ads_sorted_by_spend_and_paginated(client):
@@ -531,7 +586,7 @@ def test_openapi_lists_every_endpoint(client):
         "/api/health", "/api/entities", "/api/entities/{level}/{entity_id}",
         "/api/entities/{level}/{entity_id}/countries", "/api/entities/{level}/{entity_id}/sparkline",
         "/api/overview/{level}/sparkline", "/api/entities/{level}/{entity_id}/users", "/api/sparklines",
-        "/api/catalogue", "/api/entities/{level}/{entity_id}/curve",
+        "/api/catalogue", "/api/quality", "/api/entities/{level}/{entity_id}/curve",
     }
     totals = schema["components"]["schemas"]["Totals"]["properties"]
     assert tuple(totals) == RANGE_METRICS

@@ -262,6 +262,36 @@ def test_the_page_shows_what_the_api_computed(server, browser):
         assert card.locator("svg.spark rect.spark-hit").count() == len(overview["dates"]) == 28
         assert card.locator("svg.spark polyline, svg.spark circle").count() > 0
 
+    # Data quality: each source's last date in words; the days after Meta's last date (the sample's
+    # last day) drawn as incomplete (hollow, not a point of the line) in the sparklines of a metric Meta
+    # feeds, and not in those of a Mixpanel-only one; the quality badge opens the API's checks.
+    meta_last = health["sources"]["ad_performance_daily"]["last_date"]
+    mixpanel_last = health["sources"]["mixpanel_event"]["last_date"]
+    assert page.inner_text("#freshness") == f"Meta through {meta_last} · Mixpanel through {mixpanel_last}"
+    incomplete = [day for day in overview["dates"] if day > meta_last]
+    assert incomplete and mixpanel_last == end, "the sample's Meta data should end before its last day"
+    spend_spark = page.locator("#overview-cards .card[data-metric='meta_spend'] svg.spark")
+    assert spend_spark.locator("circle.spark-incomplete").count() == len(incomplete)
+    assert [t.split(": ")[0] for t in spend_spark.locator("rect.spark-hit.incomplete title").all_text_contents()] \
+        == incomplete
+    trials_spark = page.locator("#overview-cards .card[data-metric='mixpanel_trial_count'] svg.spark")
+    assert trials_spark.locator("circle.spark-incomplete").count() == 0
+    assert page.locator("#entity-table tr.entity svg.spark circle.spark-incomplete").count() \
+        == page.locator("#entity-table tr.entity").count() * len(incomplete)   # the row sparklines show spend
+    checks = get_json(server, "/api/quality")["checks"]
+    warnings = [c for c in checks if c["status"] == "warn"]
+    assert warnings, "the sample's last day of events is cut short: event_volume_drop should warn"
+    assert page.inner_text("#quality") == f"{len(warnings)} warning{'' if len(warnings) == 1 else 's'}"
+    assert page.locator("#quality-panel").is_hidden()
+    page.click("#quality")
+    assert page.locator("#quality-panel").is_visible()
+    shown = page.locator("#quality-table tbody tr.check")
+    assert shown.evaluate_all("rows => rows.map(r => [r.dataset.check, r.dataset.status])") == [
+        [c["name"], c["status"]] for c in checks]
+    assert warnings[0]["detail"] in shown.nth(0).inner_text()
+    page.click("#quality-close")
+    assert page.locator("#quality-panel").is_hidden()
+
     # The campaign rows, in the API's order, every cell equal to the API's totals.
     campaigns = assert_entity_rows(page, server, "campaign", start, end)
 

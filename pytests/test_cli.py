@@ -216,3 +216,10 @@ def test_pipeline_step_publishes_and_warns_when_as_of_is_after_the_sources(tmp_p
     report = _report(tmp_path)
     assert report["published"] is True and report["warnings"]
     assert (tmp_path / "w.duckdb").is_symlink()
+    # data quality: Meta through 01-12 < 01-19 and Mixpanel through 01-11 < 01-20 (both late); the
+    # last event day 01-11 has 1 event (e05), the median of 01-01 .. 01-10 is 1 (0 0 1 1 1 1 1 1 3 6)
+    checks = {c["check_name"]: c for c in report["data_quality_checks"]}
+    assert (checks["source_freshness"]["status"], checks["source_freshness"]["offending_count"]) == ("warn", 2)
+    assert (checks["event_volume_drop"]["status"], checks["event_volume_drop"]["offending_count"]) == ("pass", 0)
+    assert "warning: data quality: source_freshness: Meta through 2025-01-12" in proc.stderr
+    assert "WARN  source_freshness: Meta through 2025-01-12, Mixpanel through 2025-01-11" in proc.stdout

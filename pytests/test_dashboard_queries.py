@@ -43,6 +43,7 @@ def test_every_query_compiles(compiled):
         "dashboard_row_sparkline_14_days", "dashboard_overview_sparkline_28_days",
         "api_entity_table", "api_entity_names", "api_entity_daily_rows", "api_entity_sparkline",
         "api_overview_sparkline", "api_entity_user_list", "api_level_sparklines",
+        "api_quality_checks", "api_source_freshness",
     }
 
 

@@ -269,6 +269,8 @@ def test_rollback_publishes_the_previous_release_and_reports_stay_with_their_run
     (["--start", "2000-01-01", "--as-of", "2025-01-21"],
      "is 9153 days, longer than var max_window_days (7320)"),
     (["--vars", "{trial_days: -1}"], "var trial_days must be a non-negative integer, got '-1'"),
+    (["--vars", "{quality_rejected_rows_max_share: lots}"],
+     "var quality_rejected_rows_max_share must be a non-negative number, got 'lots'"),
     (["--vars", "[as_of_date]"], "--vars must be a mapping"),
 ])
 def test_argument_errors_exit_2_before_dbt_starts(tmp_path, args, message):

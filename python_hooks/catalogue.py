@@ -11,6 +11,9 @@ in its column ``meta``::
     curve_total: sum | formula     a column of the cohort curves (entity_cohort_curves) over a
                                    range of cohort dates (docs/metrics.md §9): the sum of the
                                    complete rows, or a formula of those sums (cohort_curve_totals)
+    fed_by: [table, ...]           the dated source tables a day of the metric rests on (a day
+                                   after one's last date is incomplete: the page greys it);
+                                   default: both, FED_BY_DEFAULT
     page: {column, label, group, title, overview, sort}
                                    a column of the dashboard page (its position, header, overview
                                    card label; ``sort: desc``: the entity table's default sort)
@@ -43,6 +46,9 @@ UNITS = ("usd", "count", "fraction", "percent", "multiple")
 RANGE_TOTALS = ("sum", "formula")
 # The entity table's payback column (macro cohort_table_columns names it too): a horizon, in days.
 PAYBACK = "payback_days"
+# The dated source tables (docs/metrics.md §1) a metric without its own `fed_by` rests on:
+# Meta's daily performance and Mixpanel's events (a ratio of the two, a profit, ...).
+FED_BY_DEFAULT = ("ad_performance_daily", "mixpanel_event")
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,7 @@ class MetricColumn:
     unit: str | None = None  # None: not a metric (a key, a list, a timestamp)
     range_total: str | None = None  # 'sum' or 'formula'; None: no range total
     user_list: bool = False
+    fed_by: tuple[str, ...] = ()  # the dated source tables a day of the metric rests on
     page: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     curve_total: str | None = None  # 'sum' or 'formula': a column of a cohort curve over a range
 
@@ -162,6 +169,7 @@ def _column(mart: str, raw: dict[str, Any]) -> MetricColumn:
             raise ValueError(f"{where}: a curve column needs a meta unit")
     return MetricColumn(name=raw["name"], data_type=str(raw["data_type"]).strip().lower(), unit=meta.get("unit"),
                         range_total=meta.get("range_total"), user_list=bool(meta.get("user_list", False)),
+                        fed_by=tuple(meta.get("fed_by") or FED_BY_DEFAULT) if meta.get("unit") else (),
                         page=dict(meta.get("page") or {}), curve_total=meta.get("curve_total"))
 
 

@@ -96,6 +96,9 @@ PUBLISHED_TABLES: dict[str, str | None] = {
     # run metadata that `precompute validate` reads: the window and the entity set
     "int_reporting_window_resolved": None,
     "int_entities_unioned": None,
+    # data quality: each source's rows and dates (GET /api/health) and the checks (GET /api/quality)
+    "int_source_freshness_measured": "source_table",
+    "data_quality_checks": None,
 }
 # Tables that must exist in the build for a release to be made.
 REQUIRED_TABLES = ("entity_daily_metrics", "entity_country_breakdown", "entity_cohort_curves")

@@ -26,6 +26,11 @@ SCORED_TABLES = MART_TABLES[:2]
 REJECTS_TABLE = "int_source_rows_rejected"
 WINDOW_TABLE = "int_reporting_window_resolved"
 ENTITIES_TABLE = "int_entities_unioned"
+QUALITY_TABLE = "data_quality_checks"  # the data-quality checks (models/marts/quality/)
+FRESHNESS_TABLE = "int_source_freshness_measured"  # each source table's rows and dates
+# The warn-severity test over QUALITY_TABLE (tests/generic/), for a plain `dbt build`; `precompute
+# run` leaves it out and lists the checks from the table (read_quality_checks).
+QUALITY_TEST = "quality_checks_pass"
 SCORE_BUCKETS = [f"{i / 10:.1f}" for i in range(11)]  # "0.0" = [0.0, 0.1) ... "0.9" = [0.9, 1.0), "1.0" = 1.00
 
 
@@ -96,11 +101,12 @@ def read_warehouse_facts(db_path: str | os.PathLike[str], built: Iterable[str]) 
     facts: dict[str, Any] = {
         "window": None, "entities": None, "rows": {}, "rejects": None,
         "data_quality_score": {}, "not_built": [], "read_error": None,
+        "data_quality_checks": None, "sources": None,
     }
     wanted = (WINDOW_TABLE, ENTITIES_TABLE, *MART_TABLES, REJECTS_TABLE)
     facts["not_built"] = [t for t in wanted if t not in built]
     facts["rows"] = {t: None for t in (*MART_TABLES, REJECTS_TABLE)}
-    if not any(t in built for t in wanted):
+    if not any(t in built for t in (*wanted, QUALITY_TABLE, FRESHNESS_TABLE)):
         return facts
     if not Path(db_path).is_file():
         facts["read_error"] = f"warehouse file not found: {db_path}"
@@ -140,11 +146,37 @@ def read_warehouse_facts(db_path: str | os.PathLike[str], built: Iterable[str]) 
         for table in SCORED_TABLES:
             if usable(table):
                 facts["data_quality_score"][table] = _score_distribution(con, table)
+        if usable(FRESHNESS_TABLE):
+            facts["sources"] = read_sources(con)
+        if usable(QUALITY_TABLE):
+            facts["data_quality_checks"] = read_quality_checks(con)
     except duckdb.Error as exc:
         facts["read_error"] = f"reading {db_path}: {exc}"
     finally:
         con.close()
     return facts
+
+
+def read_sources(con: duckdb.DuckDBPyConnection, schema: str = "main") -> dict[str, dict[str, Any]]:
+    """Each source table's rows, first and last date (``int_source_freshness_measured``), by name."""
+    return {table: {"rows": rows, "first_date": first, "last_date": last}
+            for table, rows, first, last in con.execute(
+                f"select source_table, row_count, first_date, last_date from {schema}.{FRESHNESS_TABLE} "
+                "order by source_table").fetchall()}
+
+
+def read_quality_checks(con: duckdb.DuckDBPyConnection, schema: str = "main") -> list[dict[str, Any]]:
+    """The rows of ``data_quality_checks``, as the table has them: warnings first, then by name and subject."""
+    cursor = con.execute(f"select * from {schema}.{QUALITY_TABLE} "
+                         "order by status = 'warn' desc, check_name, subject nulls first")
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def quality_warnings(checks: list[dict[str, Any]] | None) -> list[str]:
+    """One line per check that warns: ``check_name (subject): detail``."""
+    return [f"{c['check_name']}{' (' + c['subject'] + ')' if c.get('subject') else ''}: {c['detail']}"
+            for c in checks or [] if c["status"] == "warn"]
 
 
 def failing_rows_sample(db_path: str | os.PathLike[str], compiled_sql: str, limit: int = 5) -> list[dict] | None:
@@ -250,6 +282,18 @@ def format_summary(report: dict) -> str:
             f"mean {d['mean']}")
         nonzero = [f"{b}:{n:,d}" for b, n in d["buckets"].items() if n]
         add("  per 0.1 bucket  " + ("  ".join(nonzero) if nonzero else "(no rows)"))
+    sources = report.get("sources")
+    if sources:
+        add("sources     " + ", ".join(
+            f"{t} {_fmt(d['rows'])} rows" + (f" {d['first_date']} .. {d['last_date']}" if d.get("last_date") else "")
+            for t, d in sources.items()))
+    checks = report.get("data_quality_checks")
+    if checks is not None:
+        warned = quality_warnings(checks)
+        add(f"data quality {len(warned)} warning{'' if len(warned) == 1 else 's'} "
+            f"({len(checks)} checks; never blocks a release)")
+        for line in warned:
+            add("  WARN  " + line[:400])
     t = report["tests"]["counts"]
     add(f"tests       pass {t['pass']}, fail {t['fail']}, error {t['error']}, warn {t['warn']}, "
         f"skipped {t['skipped']} (of {t['total']})")

@@ -210,7 +210,8 @@ def build(p: Plan, out: TextIO) -> Build | int:
             return imported
         raw_dir, dbt_vars = imported.raw_dir, {**dbt_vars, "raw_data_dir": str(imported.raw_dir)}
     previous = store.published_run_id()
-    args = ["build", "--target-path", str(p.settings.target_dir)]
+    # the data-quality checks' warn test is for a plain `dbt build`: the run reports the checks themselves
+    args = ["build", "--exclude", f"test_name:{rep.QUALITY_TEST}", "--target-path", str(p.settings.target_dir)]
 
     started_at = _dt.datetime.now(_dt.timezone.utc)
     started = time.monotonic()
@@ -432,13 +433,17 @@ def report(p: Plan, b: Build, g: Gates, pub: Publication | None) -> RunResult:
         "rows": facts["rows"],
         "rejects": facts["rejects"],
         "data_quality_score": facts["data_quality_score"],
+        # each source table's rows and dates, and the data-quality checks (warnings never block)
+        "sources": facts.get("sources"),
+        "data_quality_checks": facts.get("data_quality_checks"),
         "tables_not_built": facts["not_built"],
         "tests": rep.summarize_tests(b.nodes),
         "gates": g.results,
         "release": (pub.metadata if pub else None) or None,
         "nodes": b.nodes,
         "errors": errors,
-        "warnings": g.warnings,
+        "warnings": g.warnings + ["data quality: " + w
+                                  for w in rep.quality_warnings(facts.get("data_quality_checks"))],
         "warehouse_read_error": facts["read_error"],
         "report_path": p.run_dir / RUN_REPORT_NAME,
     }

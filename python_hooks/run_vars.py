@@ -21,6 +21,7 @@ __all__ = ["VarError", "project_var_defaults", "parse_vars", "check_vars"]
 
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 WINDOW_DATE_VARS = ("start_date", "as_of_date")
+QUALITY_VAR_PREFIX = "quality_"  # the thresholds of the data-quality checks (dbt_project.yml)
 
 
 class VarError(ValueError):
@@ -93,6 +94,16 @@ def _horizons_var(value: Any) -> list[int]:
     return sorted({int(str(item).strip()) for item in items})
 
 
+def _threshold_var(name: str, value: Any, integer: bool) -> None:
+    """A data-quality threshold: a non-negative number (an integer for a number of days)."""
+    if integer:
+        _count_var(name, value, 0)
+        return
+    text = str(value).strip()
+    if isinstance(value, bool) or not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text):
+        raise VarError(f"var {name} must be a non-negative number, got '{text}'")
+
+
 def check_vars(run_vars: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
     """Check the vars of a run against the rules of the window macros.
 
@@ -118,6 +129,8 @@ def check_vars(run_vars: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict
                 f"var max_window_days ({max_days}); raise max_window_days or shorten the window")
     if "cohort_horizons" in merged:
         _horizons_var(merged["cohort_horizons"])
+    for name in sorted(n for n in merged if n.startswith(QUALITY_VAR_PREFIX)):  # macros/vars/quality_vars.sql
+        _threshold_var(name, merged[name], integer=name.endswith("_days"))
     allow_empty = merged.get("allow_empty_sources")
     if allow_empty is not None and (
             not isinstance(allow_empty, list) or not all(isinstance(t, str) for t in allow_empty)):

@@ -28,6 +28,7 @@ from python_hooks.api.schemas import (
     EntityPage,
     EntityRow,
     LevelSparklines,
+    QualityChecks,
     Sparkline,
     UserList,
 )
@@ -126,6 +127,13 @@ def user_list(rel: Release, level: str, entity_id: str, day: _dt.date, list_name
                     total=rows[0]["total_rows"] if rows else 0, limit=limit, offset=offset,
                     user_ids=[row["distinct_id"] for row in rows
                               if row["distinct_id"] is not None]).model_dump_json().encode()
+
+
+def quality_checks(rel: Release) -> bytes:
+    rows = rel.query("api_quality_checks")
+    return QualityChecks(checks=[{"name": row["check_name"], "subject": row["subject"], "severity": row["severity"],
+                                  "status": row["status"], "count": row["offending_count"], "detail": row["detail"]}
+                                 for row in rows]).model_dump_json().encode()
 
 
 def default_view(rel: Release) -> Iterator[tuple[Callable[..., bytes], tuple[Any, ...]]]:

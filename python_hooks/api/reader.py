@@ -87,6 +87,9 @@ class Release:
     # the release is served (bounded, least recently used first out).
     cache: LRUCache = field(default_factory=lambda: LRUCache(maxsize=CACHE_ENTRIES))
     serving: Path | None = None  # the release's serving copy (SQLite), if it has one
+    # source table -> {system, rows, first_date, last_date} (query api_source_freshness), read once
+    # per release; empty for a release made before the sources' dates were recorded
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
     _local: threading.local = field(default_factory=threading.local)
     _serving_cons: list[sqlite3.Connection] = field(default_factory=list)
 
@@ -215,6 +218,10 @@ def open_release(file: Path, target: str) -> Release:
         release = Release(target=target, con=con, info=info, entities={}, serving=serving_file(file),
                           queries={name: (sql, parameter_order(sql)) for name, sql in queries.items()})
         release.entities = {(row["entity_type"], row["entity_id"]): row for row in release.query("api_entity_names")}
+        if "api_source_freshness" in release.queries:
+            release.sources = {row["source_table"]: {"system": row["source_system"], "rows": row["row_count"],
+                                                     "first_date": row["first_date"], "last_date": row["last_date"]}
+                               for row in release.query("api_source_freshness")}
     except ReleaseNotReadable as exc:
         con.close()
         raise ReleaseUnavailable(f"the release {file} {exc}") from None

@@ -31,6 +31,7 @@ from python_hooks.api.schemas import (
     Level,
     LevelSparklines,
     ListName,
+    QualityChecks,
     Sparkline,
     UserList,
 )
@@ -143,7 +144,13 @@ async def health(request: Request, rel: Release = Depends(current_release)) -> H
     return Health(run_id=info["run_id"], computed_at=computed, released_at=info["released_at"],
                   start_date=info["start_date"], as_of_date=info["as_of_date"],
                   trial_days=info.get("trial_days"), age_seconds=age, warehouse=str(reader.warehouse),
-                  warm_up_answers=warmed, warm_up_seconds=seconds)
+                  warm_up_answers=warmed, warm_up_seconds=seconds, sources=rel.sources)
+
+
+@api.get("/quality", response_model=QualityChecks,
+         summary="The data-quality checks of the published release: name, subject, severity, status, count, detail")
+async def quality(rel: Release = Depends(current_release)) -> Response:
+    return await rel.answer(answers.quality_checks)
 
 
 @api.get("/catalogue", response_model=Catalogue,
@@ -151,7 +158,7 @@ async def health(request: Request, rel: Release = Depends(current_release)) -> H
 async def metric_catalogue() -> Catalogue:
     return Catalogue(
         metrics=[{"name": c.name, "data_type": c.data_type, "unit": c.unit, "integer": c.is_integer,
-                  "range_total": c.range_total} for c in CATALOGUE.metrics()],
+                  "range_total": c.range_total, "fed_by": list(c.fed_by)} for c in CATALOGUE.metrics()],
         range_metrics=list(RANGE_METRICS),
         curve_metrics=CATALOGUE.curve_metrics,
         page={**PAGE_VIEW, "columns": CATALOGUE.page_columns, "cohort_columns": CATALOGUE.cohort_columns,

@@ -80,6 +80,15 @@ CurveHorizon = create_model(
 )
 
 
+class SourceFreshness(BaseModel):
+    system: Literal["meta", "mixpanel"] = Field(description="the system the table comes from")
+    rows: int = Field(description="rows the source table delivered, rejected ones included")
+    first_date: _dt.date | None = Field(description="its first day (`date` of a Meta table, UTC date of an "
+                                                    "event's event_time); None for a table without a date")
+    last_date: _dt.date | None = Field(description="its last day: the days after it are incomplete for the "
+                                                   "metrics the table feeds")
+
+
 class Health(BaseModel):
     status: Literal["ok"] = "ok"
     run_id: str = Field(description="the published release")
@@ -94,6 +103,26 @@ class Health(BaseModel):
                           "the release (None: still running or off; -1: failed)")
     warm_up_seconds: float | None = Field(None, description="how long that warm-up took")
     warehouse: str = Field(description="the published path this server reads")
+    sources: dict[str, SourceFreshness] = Field(
+        default_factory=dict, description="each source table of the release: its rows, first and last date "
+                                          "(empty for a release made before they were recorded)")
+
+
+class QualityCheck(BaseModel):
+    name: str = Field(description="the check: source_freshness, rejected_rows, pairs_without_metrics, "
+                                  "unmapped_country_spend, spend_without_mixpanel_users, event_volume_drop")
+    subject: str | None = Field(description="what the row is about (rejected_rows: `<source_table>: <reason>`); "
+                                            "None: the release as a whole")
+    severity: Literal["warn"] = Field(description="a check never blocks a release")
+    status: Literal["pass", "warn"]
+    count: int = Field(description="the offending keys (rows, pairs, labels, ads, sources or days)")
+    detail: str = Field(description="the numbers and the threshold, in words")
+
+
+class QualityChecks(BaseModel):
+    """The data-quality checks of the published release (docs/operations.md, "Data-quality checks")."""
+
+    checks: list[QualityCheck] = Field(description="warnings first, then by name and subject")
 
 
 class EntityRow(BaseModel):
@@ -186,6 +215,9 @@ class CatalogueMetric(BaseModel):
     integer: bool
     range_total: Literal["sum", "formula"] | None = Field(
         description="sum: its range total is its sum; formula: recomputed from the sums; None: no range total")
+    fed_by: list[str] = Field(
+        default_factory=list, description="the dated source tables a day of the metric rests on: a day after "
+                                          "one's last_date (GET /api/health `sources`) is incomplete")
 
 
 class PageColumn(BaseModel):

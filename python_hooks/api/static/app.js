@@ -18,6 +18,7 @@ let COLUMNS = [];           // { metric, group, label, unit, title }
 let OVERVIEW_METRICS = [];  // { metric, label, unit }: the 28-day overview, and the row sparklines' choices
 let SPARK_METRICS = [];
 let UNIT_OF = {};
+let FED_BY = {};            // metric -> the dated source tables a day of it rests on (catalogue `fed_by`)
 let VIEW = null;            // range_days, overview_days, row_spark_days, page_size, sort, order
 
 function applyCatalogue(catalogue) {
@@ -25,6 +26,7 @@ function applyCatalogue(catalogue) {
   OVERVIEW_METRICS = catalogue.page.overview;
   SPARK_METRICS = OVERVIEW_METRICS.map((m) => m.metric);
   UNIT_OF = Object.fromEntries(catalogue.metrics.map((m) => [m.name, m.unit]));
+  FED_BY = Object.fromEntries(catalogue.metrics.map((m) => [m.name, m.fed_by || []]));
   VIEW = catalogue.page;
   state.rowMetric = SPARK_METRICS[0];
   state.sort = { key: VIEW.sort, order: VIEW.order };
@@ -133,8 +135,11 @@ function svg(tag, attrs, ...children) {
 }
 
 // An inline SVG line of one series; null values leave a gap; every day has a
-// hover title with its date and formatted value.
-function sparkline(dates, values, unit, { width = 96, height = 26, label = "" } = {}) {
+// hover title with its date and formatted value. Days after `incompleteAfter`
+// (a source's last date, see incompleteAfter()) are not part of the line: each is
+// a hollow grey dot on a grey band (class spark-incomplete), not a zero.
+function sparkline(dates, values, unit, { width = 96, height = 26, label = "", incompleteAfter = null } = {}) {
+  const incomplete = (i) => incompleteAfter !== null && dates[i] > incompleteAfter;
   const pad = 2;
   const numbers = values.filter((v) => v !== null && v !== undefined);
   const low = Math.min(0, ...numbers);
@@ -159,12 +164,13 @@ function sparkline(dates, values, unit, { width = 96, height = 26, label = "" } 
     segment = [];
   };
   values.forEach((v, i) => {
-    if (v === null || v === undefined) flush();
+    if (v === null || v === undefined || incomplete(i)) flush();
     else segment.push(`${x(i).toFixed(1)},${y(v).toFixed(1)}`);
   });
   flush();
+  drawIncompleteDays(root, values, incomplete, { x, y, width, height });
   const last = values.length - 1;
-  if (last >= 0 && values[last] !== null && values[last] !== undefined) {
+  if (last >= 0 && values[last] !== null && values[last] !== undefined && !incomplete(last)) {
     root.append(svg("circle", { class: "spark-last", cx: x(last).toFixed(1), cy: y(values[last]).toFixed(1), r: 2 }));
   }
   // One transparent band per day, for the hover title.
@@ -172,7 +178,7 @@ function sparkline(dates, values, unit, { width = 96, height = 26, label = "" } 
   values.forEach((v, i) => {
     const title = svg("title");
     title.textContent = `${dates[i]}: ${formatValue(v, unit)}`;
-    root.append(svg("rect", { class: "spark-hit", x: (i * band).toFixed(1), y: 0, width: band.toFixed(1), height }, title));
+    root.append(svg("rect", { class: "spark-hit" + (incomplete(i) ? " incomplete" : ""), x: (i * band).toFixed(1), y: 0, width: band.toFixed(1), height }, title));
   });
   return root;
 }
@@ -228,6 +234,81 @@ function ageText(seconds) {
   return `${Math.round(seconds / 86400)} days`;
 }
 
+// ------------------------------------------------------------------ data quality: freshness and checks
+
+const SYSTEM_LABELS = { meta: "Meta", mixpanel: "Mixpanel" };
+
+// The last date of the sources a metric's days rest on (the earliest, when several
+// do), from /api/health `sources` and the catalogue's `fed_by`; the days after it
+// are incomplete. null: nothing known (a release made before sources were recorded).
+function incompleteAfter(metric) {
+  const sources = (state.health && state.health.sources) || {};
+  const dates = (FED_BY[metric] || []).map((table) => sources[table] && sources[table].last_date).filter(Boolean);
+  return dates.length ? dates.reduce((a, b) => (a < b ? a : b)) : null;
+}
+
+// "Meta through 2025-01-21 · Mixpanel through 2025-01-22": the last date of each
+// source table the metrics rest on.
+function freshnessText() {
+  const sources = (state.health && state.health.sources) || {};
+  const tables = [...new Set(Object.values(FED_BY).flat())].filter((table) => sources[table]);
+  return tables.map((table) => `${SYSTEM_LABELS[sources[table].system] || table} through ${sources[table].last_date || "—"}`)
+    .join(" · ");
+}
+
+function renderFreshness() {
+  const line = document.getElementById("freshness");
+  const sources = (state.health && state.health.sources) || {};
+  line.textContent = freshnessText();
+  line.hidden = !line.textContent;
+  line.title = "Rows and dates of each source table of the release:\n" + Object.entries(sources).map(([table, s]) =>
+    `${table}: ${FORMATS.count.format(s.rows)} rows` + (s.last_date ? `, ${s.first_date} to ${s.last_date}` : "")).join("\n") +
+    "\nDays after a source's last date are incomplete: sparklines draw them as hollow grey dots.";
+}
+
+// The hollow grey dots (and band) of a sparkline's incomplete days.
+function drawIncompleteDays(root, values, incomplete, { x, y, width, height }) {
+  const band = values.length ? width / values.length : width;
+  values.forEach((v, i) => {
+    if (!incomplete(i)) return;
+    root.append(svg("rect", { class: "spark-incomplete-band", x: (i * band).toFixed(1), y: 0, width: band.toFixed(1), height }));
+    root.append(svg("circle", { class: "spark-incomplete", cx: x(i).toFixed(1), cy: y(v || 0).toFixed(1), r: 2 }));
+  });
+}
+
+// The quality badge ("2 warnings") and the panel of checks it opens (GET /api/quality).
+async function loadQuality() {
+  const badge = document.getElementById("quality");
+  let checks;
+  try {
+    checks = (await api("quality")).checks;
+  } catch (error) {
+    badge.hidden = false;
+    badge.textContent = "Quality: unknown";
+    badge.title = error.message;
+    return;
+  }
+  const warnings = checks.filter((c) => c.status === "warn");
+  badge.hidden = false;
+  badge.textContent = warnings.length ? `${warnings.length} warning${warnings.length === 1 ? "" : "s"}` : "All checks pass";
+  badge.classList.toggle("warn", warnings.length > 0);
+  badge.dataset.warnings = String(warnings.length);
+  badge.title = "Data-quality checks of this release: click to see them";
+  const tbody = document.querySelector("#quality-table tbody");
+  tbody.replaceChildren(...checks.map((c) => el("tr", { class: `check ${c.status}`, dataset: { check: c.name, status: c.status } },
+    el("td", { class: "status" }, c.status === "warn" ? "⚠ warn" : "✓ pass"),
+    el("td", {}, c.name + (c.subject ? ` (${c.subject})` : "")),
+    el("td", { class: "num" }, FORMATS.count.format(c.count)),
+    el("td", { class: "detail" }, c.detail))));
+}
+
+function toggleQualityPanel(open) {
+  const panel = document.getElementById("quality-panel");
+  panel.hidden = open === undefined ? !panel.hidden : !open;
+  document.getElementById("quality").setAttribute("aria-expanded", String(!panel.hidden));
+  if (!panel.hidden) panel.scrollIntoView({ block: "nearest" });
+}
+
 // ------------------------------------------------------------------ overview
 
 async function loadOverview(generation) {
@@ -249,7 +330,7 @@ async function loadOverview(generation) {
       el("div", { class: "card-value", dataset: { value: lastValue === null ? "null" : String(lastValue) } },
         formatValue(lastValue, unit)),
       el("div", { class: "card-sub" }, `on ${data.dates[data.dates.length - 1] || state.end}`),
-      sparkline(data.dates, values, unit, { width: 260, height: 56, label: m.label }),
+      sparkline(data.dates, values, unit, { width: 260, height: 56, label: m.label, incompleteAfter: incompleteAfter(m.metric) }),
       el("div", { class: "card-axis" }, el("span", {}, data.dates[0] || ""), el("span", {}, data.dates[data.dates.length - 1] || "")));
   }));
 }
@@ -345,7 +426,8 @@ async function loadRowSparklines(rows, level, parentId, generation) {
 function drawRowSparkline(tr) {
   if (!tr._spark) return;
   const values = tr._spark.series[state.rowMetric] || [];
-  tr._sparkCell.replaceChildren(sparkline(tr._spark.dates, values, UNIT_OF[state.rowMetric], { label: state.rowMetric }));
+  tr._sparkCell.replaceChildren(sparkline(tr._spark.dates, values, UNIT_OF[state.rowMetric],
+    { label: state.rowMetric, incompleteAfter: incompleteAfter(state.rowMetric) }));
 }
 
 // Rows of one level (top level, or the children of one parent), VIEW.page_size at a time.
@@ -714,6 +796,8 @@ async function pollHealth() {
       // A new release was published: read it, keeping the range when it still fits.
       state.health = health;
       applyWindow(health);
+      renderFreshness();
+      loadQuality();
       if (state.start < health.start_date || state.end > health.as_of_date) {
         const range = lastDays(VIEW.range_days);
         setRange(range.start, range.end);
@@ -777,6 +861,10 @@ async function main() {
     return;
   }
   renderBadge();
+  renderFreshness();
+  loadQuality();
+  document.getElementById("quality").addEventListener("click", () => toggleQualityPanel());
+  document.getElementById("quality-close").addEventListener("click", () => toggleQualityPanel(false));
   applyWindow(state.health);
   const range = lastDays(VIEW.range_days);
   setRange(range.start, range.end);
