@@ -8,12 +8,19 @@ in its column ``meta``::
     range_total: sum | formula     a range metric (docs/metrics.md §8): its range total is
                                    its sum, or a formula of the sums (macro range_total_metrics)
     user_list: true                a list of user ids
+    denominator: {empty[, name]}   a count a range rate divides by, exposed in every range answer
+                                   under its own name (``name``; default: the column's). On a user
+                                   list, its length summed over the range. ``empty``: why a rate
+                                   over an empty one has no value (``{trial_days}`` is filled in)
+    divided_by: <denominator>      a rate's denominator (docs/metrics.md §8)
+    provisional: true              a refund rate flagged provisional while most of its
+                                   denominator's users are younger than var refund_maturity_days
     page: {column, label, group, title, overview, sort}
                                    a column of the dashboard page (its position, header, overview
                                    card label; ``sort: desc``: the entity table's default sort)
 
-The dbt macro ``range_total_columns`` (macros/metrics/range_totals.sql) reads the
-same ``range_total`` keys from dbt's graph. The read API, the validation, the
+The dbt macros ``range_total_columns`` and ``range_denominators``
+(macros/metrics/range_totals.sql) read the same keys from dbt's graph. The read API, the validation, the
 on-demand path and the page (through ``GET /api/catalogue``) take their metric
 lists from here; none writes a metric name again.
 """
@@ -43,6 +50,16 @@ class MetricColumn:
     range_total: str | None = None  # 'sum' or 'formula'; None: no range total
     user_list: bool = False
     page: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    denominator: dict[str, Any] | None = field(default=None, compare=False, hash=False)
+    divided_by: str | None = None
+    provisional: bool = False
+
+    @property
+    def denominator_name(self) -> str | None:
+        """The name this column is exposed under as a range denominator (None: it is none)."""
+        if self.denominator is None:
+            return None
+        return self.denominator.get("name", self.name)
 
     @property
     def is_metric(self) -> bool:
@@ -88,6 +105,20 @@ class Catalogue:
     def list_columns(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns[MARTS[0]] if c.user_list)
 
+    @property
+    def denominators(self) -> tuple[str, ...]:
+        """The range denominators, under their own names, in table order (``denominators`` of an answer)."""
+        return tuple(c.denominator_name for c in self.columns[MARTS[0]] if c.denominator is not None)
+
+    @property
+    def provisional_metrics(self) -> tuple[str, ...]:
+        """The rates whose range total can be provisional (``provisional`` of an answer)."""
+        return tuple(c.name for c in self.columns[MARTS[0]] if c.provisional)
+
+    def empty_denominator_text(self, name: str) -> str:
+        [text] = [c.denominator["empty"] for c in self.columns[MARTS[0]] if c.denominator_name == name]
+        return text
+
     def unit(self, name: str) -> str:
         return {c.name: c.unit for c in self.columns[MARTS[0]]}[name]
 
@@ -96,7 +127,9 @@ class Catalogue:
         """The columns of the page's tables, in page order: metric, unit, label, group, title."""
         shown = sorted((c for c in self.columns[MARTS[0]] if "column" in c.page), key=lambda c: c.page["column"])
         return [{"metric": c.name, "unit": c.unit, "label": c.page["label"], "group": c.page.get("group"),
-                 "title": c.page.get("title")} for c in shown]
+                 "title": c.page.get("title"), "denominator": c.divided_by,
+                 "empty": self.empty_denominator_text(c.divided_by) if c.divided_by else None,
+                 "provisional": c.provisional} for c in shown]
 
     @property
     def default_sort(self) -> tuple[str, str]:
@@ -121,16 +154,29 @@ def _column(mart: str, raw: dict[str, Any]) -> MetricColumn:
             raise ValueError(f"{where}: meta range_total {meta['range_total']!r} is not one of {RANGE_TOTALS}")
         if meta.get("unit") is None:
             raise ValueError(f"{where}: a range metric needs a meta unit")
+    denominator = meta.get("denominator")
+    if denominator is not None:
+        if not isinstance(denominator, dict) or not denominator.get("empty"):
+            raise ValueError(f"{where}: meta denominator needs an `empty` text")
+        if not (meta.get("range_total") == "sum" or (meta.get("user_list") and denominator.get("name"))):
+            raise ValueError(f"{where}: a denominator is a summed metric, or a user list with a `name`")
+    if meta.get("provisional") and not meta.get("divided_by"):
+        raise ValueError(f"{where}: a provisional rate needs `divided_by`")
     return MetricColumn(name=raw["name"], data_type=str(raw["data_type"]).strip().lower(), unit=meta.get("unit"),
                         range_total=meta.get("range_total"), user_list=bool(meta.get("user_list", False)),
-                        page=dict(meta.get("page") or {}))
+                        page=dict(meta.get("page") or {}), denominator=denominator,
+                        divided_by=meta.get("divided_by"), provisional=bool(meta.get("provisional", False)))
 
 
 def read_catalogue(path: Path) -> Catalogue:
     """The catalogue of a marts YAML file (anchors and aliases resolved by PyYAML)."""
     document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     models = {model["name"]: model for model in document["models"]}
-    return Catalogue({mart: tuple(_column(mart, column) for column in models[mart]["columns"]) for mart in MARTS})
+    found = Catalogue({mart: tuple(_column(mart, column) for column in models[mart]["columns"]) for mart in MARTS})
+    unknown = [c.name for c in found.mart() if c.divided_by and c.divided_by not in found.denominators]
+    if unknown:
+        raise ValueError(f"{MARTS_YAML}: meta divided_by of {', '.join(unknown)} names no denominator")
+    return found
 
 
 @functools.cache

@@ -8,6 +8,14 @@ mart_rows as (
 
     select * from {{ ref('entity_country_breakdown') }}
 
+),
+
+-- as_of_date - refund_maturity_days, for the maturing parts of the provisional refund rates
+reporting_window as (
+
+    select last_mature_refund_cohort_date
+    from {{ ref('int_reporting_window_resolved') }}
+
 )
 
 select
@@ -17,4 +25,5 @@ select
     country_code,
     {{ range_total_parts_columns() }}
 from mart_rows
+cross join reporting_window
 order by entity_type, entity_id, date, country_code

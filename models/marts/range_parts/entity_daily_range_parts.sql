@@ -10,6 +10,14 @@ mart_rows as (
 
     select * from {{ ref('entity_daily_metrics') }}
 
+),
+
+-- as_of_date - refund_maturity_days, for the maturing parts of the provisional refund rates
+reporting_window as (
+
+    select last_mature_refund_cohort_date
+    from {{ ref('int_reporting_window_resolved') }}
+
 )
 
 select
@@ -18,4 +26,5 @@ select
     date,
     {{ range_total_parts_columns() }}
 from mart_rows
+cross join reporting_window
 order by entity_type, entity_id, date
