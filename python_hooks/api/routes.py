@@ -167,7 +167,7 @@ async def metric_catalogue() -> Catalogue:
                   "range_total": c.range_total} for c in CATALOGUE.metrics()],
         range_metrics=list(RANGE_METRICS),
         page={**PAGE_VIEW, "columns": CATALOGUE.page_columns, "overview": CATALOGUE.overview_metrics,
-              "few": FEW},
+              "few": FEW, "csv_rows": MAX_CSV_ROWS},
     )
 
 

@@ -215,6 +215,7 @@ class PageView(BaseModel):
     page_size: int
     sort: str = Field(description="the entity table's default sort")
     order: Literal["asc", "desc"]
+    csv_rows: int = Field(description="the most rows a CSV download (format=csv) takes")
     few: int = Field(description="a rate whose denominator is below this shows it (\"39 % of 64\")")
 
 
