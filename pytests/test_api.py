@@ -402,7 +402,7 @@ def test_openapi_lists_every_endpoint(client):
         "/api/health", "/api/entities", "/api/entities/{level}/{entity_id}",
         "/api/entities/{level}/{entity_id}/countries", "/api/entities/{level}/{entity_id}/sparkline",
         "/api/overview/{level}/sparkline", "/api/entities/{level}/{entity_id}/users", "/api/sparklines",
-        "/api/catalogue",
+        "/api/catalogue", "/api/overview/{level}/totals",
     }
     totals = schema["components"]["schemas"]["Totals"]["properties"]
     assert tuple(totals) == RANGE_METRICS

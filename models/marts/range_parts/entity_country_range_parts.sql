@@ -16,6 +16,16 @@ reporting_window as (
     select last_mature_refund_cohort_date
     from {{ ref('int_reporting_window_resolved') }}
 
+),
+
+mart_rows_dated as (
+
+    select
+        mart_rows.*,
+        reporting_window.last_mature_refund_cohort_date
+    from mart_rows
+    cross join reporting_window
+
 )
 
 select
@@ -24,6 +34,5 @@ select
     date,
     country_code,
     {{ range_total_parts_columns() }}
-from mart_rows
-cross join reporting_window
+from mart_rows_dated
 order by entity_type, entity_id, date, country_code

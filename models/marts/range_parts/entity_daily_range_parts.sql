@@ -18,6 +18,16 @@ reporting_window as (
     select last_mature_refund_cohort_date
     from {{ ref('int_reporting_window_resolved') }}
 
+),
+
+mart_rows_dated as (
+
+    select
+        mart_rows.*,
+        reporting_window.last_mature_refund_cohort_date
+    from mart_rows
+    cross join reporting_window
+
 )
 
 select
@@ -25,6 +35,5 @@ select
     entity_id,
     date,
     {{ range_total_parts_columns() }}
-from mart_rows
-cross join reporting_window
+from mart_rows_dated
 order by entity_type, entity_id, date

@@ -625,7 +625,7 @@ function readView() {
   const level = params.get("level");
   document.getElementById("overview-level").value = level in CHILD_LEVEL ? level : "campaign";
   const sortKey = params.get("sort");
-  state.sort = ["name", "entity_id", ...COLUMNS.map((c) => c.metric)].includes(sortKey)
+  state.sort = ["name", ...COLUMNS.map((c) => c.metric)].includes(sortKey)
     ? { key: sortKey, order: params.get("order") === "asc" ? "asc" : "desc" }
     : { key: VIEW.sort, order: VIEW.order };
   const metric = params.get("metric");
