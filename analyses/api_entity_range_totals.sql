@@ -5,32 +5,4 @@
 
 with
 
-range_rows as (
-
-    select *
-    from {{ ref('entity_daily_range_parts') }}
-    where
-        entity_type = cast($1 as varchar)
-        and entity_id = cast($2 as varchar)
-        and date between cast($3 as date) and cast($4 as date)
-
-),
-
-summed as (
-
-    select
-        {{ range_total_sums() }}
-    from range_rows
-
-),
-
-totals as (
-
-    select
-        {{ range_total_metrics() }},
-        {{ range_total_denominators() }}
-    from summed
-
-)
-
-select * from totals
+{{ entity_range_totals(ref('entity_daily_range_parts'), 'duckdb', denominators=true) }}

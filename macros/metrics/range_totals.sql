@@ -432,3 +432,42 @@ final as (
 select * from final
 order by case period when 'current' then 1 when 'previous' then 2 else 3 end
 {%- endmacro %}
+
+
+{#- One entity's range totals: the whole query after `with`, over the range_parts
+    relation `parts`, with the parameters $1 entity_type, $2 entity_id, $3 start_day,
+    $4 end_day; with `denominators`, the rates' denominators and provisional flags too. -#}
+{% macro entity_range_totals(parts, flavour='duckdb', denominators=false) -%}
+range_rows as (
+
+    select *
+    from {{ parts }}
+    where
+        entity_type = {{ ad_precompute.range_total_param(1, 'varchar', flavour) }}
+        and entity_id = {{ ad_precompute.range_total_param(2, 'varchar', flavour) }}
+        and date between {{ ad_precompute.range_total_param(3, 'date', flavour) }}
+        and {{ ad_precompute.range_total_param(4, 'date', flavour) }}
+
+),
+
+summed as (
+
+    select
+        {{ ad_precompute.range_total_sums(flavour) }}
+    from range_rows
+
+),
+
+totals as (
+
+    select
+        {{ ad_precompute.range_total_metrics(flavour) }}
+        {%- if denominators %},
+        {{ ad_precompute.range_total_denominators() }}
+        {%- endif %}
+    from summed
+
+)
+
+select * from totals
+{%- endmacro %}
