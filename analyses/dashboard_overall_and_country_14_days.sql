@@ -2,7 +2,8 @@
 -- (typically 14 days, or one day with start = end), in one query (the spec's
 -- "critical use case"), in the spec's JSON shape: breakdown_type "all" /
 -- country "ALL" first, then one row per country; total_spend, total_trials,
--- total_purchases and total_revenue, then every metric's §8 total.
+-- total_purchases and total_revenue, then every metric's §8 total, and the
+-- denominators and provisional flags of the rates (range_total_denominators).
 -- Parameters (prepared statement): $1 entity_type, $2 entity_id, $3 start_day, $4 end_day
 
 with

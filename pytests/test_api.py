@@ -20,7 +20,9 @@ The facts the sums use (all on 2025-01-02 unless noted):
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import os
 import re
 import subprocess
@@ -539,6 +541,154 @@ def test_user_lists_are_paginated(client):
     assert (past["total"], past["user_ids"]) == (2, [])
 
 
+# --- denominators, provisional refund rates, the previous period, CSV ---------------------------
+
+C1_DENOMINATORS = {                                  # campaign c1 over the window (hand-worked above)
+    "meta_trial_count": 4, "meta_purchase_count": 1,  # the Meta denominators of the accuracy ratios
+    "mixpanel_purchase_count": 1,                     # u6: purchase_refund_rate_actual's denominator
+    "post_trial_user_count": 2,                       # u1, u2 (u6's 01-09 trial is not post-trial)
+    "converted_user_count": 1,                        # u1
+    "trial_conversion_estimate_pair_count": 3, "trial_refund_estimate_pair_count": 1,
+    "purchase_refund_estimate_pair_count": 1,
+}
+
+
+def test_range_answers_carry_their_denominators(client):
+    table = ok(client, "/api/entities", level="campaign", sort="entity_id", order="asc")["rows"]
+    c1 = table[0]
+    assert c1["denominators"] == C1_DENOMINATORS
+    assert ok(client, "/api/entities/campaign/c1")["denominators"] == C1_DENOMINATORS
+    countries = {row["country"]: row for row in ok(client, "/api/entities/campaign/c1/countries")}
+    assert countries["ALL"]["denominators"] == C1_DENOMINATORS
+    # US: u1 only (post-trial, converted, 1 conversion-estimate and 1 refund-estimate pair, no
+    # purchase); Meta 'United States' 3 trials 1 purchase + 'US' 0 / 0
+    assert countries["US"]["denominators"] == {
+        "meta_trial_count": 3, "meta_purchase_count": 1, "mixpanel_purchase_count": 0, "post_trial_user_count": 1,
+        "converted_user_count": 1, "trial_conversion_estimate_pair_count": 1, "trial_refund_estimate_pair_count": 1,
+        "purchase_refund_estimate_pair_count": 0}
+    # c9: u3's purchase (01-02) only: no trial, so trial conversion has nothing to divide by
+    c9 = table[2]
+    assert (c9["entity_id"], c9["denominators"]["post_trial_user_count"], c9["totals"]["trial_conversion_rate_actual"],
+            c9["denominators"]["mixpanel_purchase_count"]) == ("c9", 0, 0.0, 1)
+    # c1 on 01-09 .. 01-10: u6's trial of 01-09 is 1 day old: no post-trial user yet, and the
+    # stored rate is 0 (docs/metrics.md §5), which the denominator tells apart from "none converted"
+    late = ok(client, "/api/entities/campaign/c1", start="2025-01-09", end="2025-01-10")
+    assert (late["denominators"]["post_trial_user_count"], late["totals"]["trial_conversion_rate_actual"],
+            late["denominators"]["trial_conversion_estimate_pair_count"]) == (0, 0.0, 1)
+
+
+def test_refund_rates_of_young_cohorts_are_provisional(client, tiny_release):
+    # refund_maturity_days 14 (default): cohorts after 2025-01-10 - 14 = 2024-12-27 are young; c1's
+    # converted user u1 and purchaser u6 are both of 01-02: 1 of 1 young -> provisional
+    assert ok(client, "/api/health")["refund_maturity_days"] == 14
+    c1 = ok(client, "/api/entities/campaign/c1")
+    assert c1["provisional"] == {"trial_refund_rate_actual": True, "purchase_refund_rate_actual": True}
+    # US: u1 converted (young) -> provisional; no purchase -> an empty denominator is not provisional
+    us = [row for row in ok(client, "/api/entities/campaign/c1/countries") if row["country"] == "US"][0]
+    assert us["provisional"] == {"trial_refund_rate_actual": True, "purchase_refund_rate_actual": False}
+    # The flag is "more than half of the denominator's entries are young", on the release's parts:
+    # adset as1 has 2 converted users (u1, u5, both 01-02). With 1 of them young the rate is not
+    # provisional, with 2 it is; 0 young purchases of c1's 1 -> not provisional.
+    con = duckdb.connect(str(tiny_release / "tiny.duckdb"))       # the catalog the compiled SQL names
+    try:
+        release = str(tiny_release / "wh" / "tiny.duckdb")
+        con.execute(f"attach '{release}' as published (read_only)")
+        sql = con.execute("select sql from published.precompute_queries where name = 'api_entity_range_totals'").fetchone()[0]
+        con.execute("create table entity_daily_range_parts as select * from published.entity_daily_range_parts")
+        con.execute("detach published")
+
+        def flags(entity_type, entity_id, young_converted, young_purchases):
+            con.execute("update entity_daily_range_parts set maturing_converted_user_count = ?, "
+                        "maturing_mixpanel_purchase_count = ? where date = '2025-01-02'",
+                        [young_converted, young_purchases])
+            cursor = con.execute(sql, [entity_type, entity_id, dt.date(2025, 1, 1), dt.date(2025, 1, 10)])
+            row = dict(zip([column[0] for column in cursor.description], cursor.fetchone()))
+            return row["trial_refund_rate_actual_provisional"], row["purchase_refund_rate_actual_provisional"]
+
+        assert flags("adset", "as1", 2, 0) == (1, 0)
+        assert flags("adset", "as1", 1, 0) == (0, 0)
+        assert flags("campaign", "c1", 0, 0) == (0, 0)
+        assert flags("campaign", "c1", 1, 1) == (1, 1)
+    finally:
+        con.close()
+
+
+def test_overview_totals_of_a_range_and_of_the_previous_period(client):
+    # campaigns, 01-06 .. 01-10 against 01-01 .. 01-05
+    body = ok(client, "/api/overview/campaign/totals", start="2025-01-06", end="2025-01-10")
+    assert (body["start"], body["end"]) == ("2025-01-06", "2025-01-10")
+    assert (body["previous"]["start"], body["previous"]["end"]) == ("2025-01-01", "2025-01-05")
+    now, before, change = body["totals"], body["previous"]["totals"], body["change"]
+    # now: u6's trial (c1, 01-09) only: no spend, 1 trial, adjusted 12.00; before: c1's 15.50 spend
+    # (orphan's 3.00 has no campaign), trials u1 u2 (c1) + u5 (c2), adjusted 120 (c1) + 50 (c9)
+    assert (now["meta_spend"], now["mixpanel_trial_count"], now["adjusted_estimated_revenue_usd"]) == (0.0, 1, 12.0)
+    assert (before["meta_spend"], before["mixpanel_trial_count"], before["adjusted_estimated_revenue_usd"]) == (
+        15.5, 3, 170.0)
+    assert before["estimated_roas"] == approx(170 / 15.5)
+    # changes: (now - before) / |before|; None where before is 0
+    assert change["meta_spend"] == -1.0
+    assert change["mixpanel_trial_count"] == approx(-2 / 3)
+    assert change["adjusted_estimated_revenue_usd"] == approx((12 - 170) / 170)
+    assert change["trial_accuracy_ratio"] == approx((100 - 75) / 75)   # 1 / 0 Meta -> 100; 3 / 4 -> 75
+    # the previous period's denominators: post-trial u1 u2 u5, converted u1 u5, purchases u6 (c1) u3 (c9)
+    assert {k: body["previous"]["denominators"][k] for k in (
+        "post_trial_user_count", "converted_user_count", "mixpanel_purchase_count")} == {
+        "post_trial_user_count": 3, "converted_user_count": 2, "mixpanel_purchase_count": 2}
+    assert body["denominators"]["post_trial_user_count"] == 0
+    # 01-05 .. 01-06 against 01-03 .. 01-04: no campaign spend in either (orphan's 01-03 spend has
+    # no campaign): a change from 0 is None
+    quiet = ok(client, "/api/overview/campaign/totals", start="2025-01-05", end="2025-01-06")
+    assert quiet["previous"]["totals"]["meta_spend"] == 0.0 and quiet["change"]["meta_spend"] is None
+    # the whole window has no previous period in the window
+    whole = ok(client, "/api/overview/campaign/totals")
+    assert whole["previous"] is None and whole["change"] is None
+    assert whole["totals"]["meta_spend"] == 15.5
+
+
+def _csv(client, url: str, **params) -> list[dict[str, str]]:
+    response = client.get(url, params={**params, "format": "csv"})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    return list(csv.DictReader(io.StringIO(response.text)))
+
+
+def _same_as_json(table: list[dict[str, str]], rows: list[dict]) -> None:
+    """A CSV equals the rows of its JSON: the same rows, the same columns (nested objects as
+    <object>.<field>), in order; each cell the JSON's value."""
+    from python_hooks.api.csv_answers import flatten
+
+    assert len(table) == len(rows) and rows
+    for cells, row in zip(table, rows):
+        flat = flatten(row)
+        assert list(cells) == list(flat)
+        for name, value in flat.items():
+            if value is None:
+                assert cells[name] == "", name
+            elif isinstance(value, bool):
+                assert cells[name] == str(value).lower(), name
+            elif isinstance(value, (int, float)):
+                assert float(cells[name]) == value, name
+            else:
+                assert cells[name] == value, name
+
+
+def test_csv_answers_equal_the_json(client):
+    params = {"level": "ad", "start": "2025-01-01", "end": "2025-01-10", "limit": 3, "offset": 1}
+    _same_as_json(_csv(client, "/api/entities", **params), ok(client, "/api/entities", **params)["rows"])
+    # one file for a whole level: more rows than a JSON page may hold
+    assert client.get("/api/entities", params={"level": "ad", "limit": 501, "format": "csv"}).status_code == 200
+    url = "/api/entities/campaign/c1/countries"
+    _same_as_json(_csv(client, url), ok(client, url))
+    url = "/api/entities/campaign/c1/users"
+    assert _csv(client, url, date="2025-01-02", list="trial") == [{"user_id": "u1"}, {"user_id": "u2"}]
+    assert [row["user_id"] for row in _csv(client, url, date="2025-01-02", list="trial", offset=1)] == \
+        ok(client, url, date="2025-01-02", list="trial", offset=1)["user_ids"]
+    # an empty answer still has its header
+    response = client.get("/api/entities", params={"level": "ad", "offset": 99, "format": "csv"})
+    assert response.text.splitlines()[0].startswith("entity_type,entity_id,name,parent_id,totals.meta_spend")
+
+
 # --- bad parameters ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("url, params, status, names", [
@@ -587,6 +737,7 @@ def test_openapi_lists_every_endpoint(client):
         "/api/entities/{level}/{entity_id}/countries", "/api/entities/{level}/{entity_id}/sparkline",
         "/api/overview/{level}/sparkline", "/api/entities/{level}/{entity_id}/users", "/api/sparklines",
         "/api/catalogue", "/api/quality", "/api/entities/{level}/{entity_id}/curve",
+        "/api/overview/{level}/totals",
     }
     totals = schema["components"]["schemas"]["Totals"]["properties"]
     assert tuple(totals) == RANGE_METRICS

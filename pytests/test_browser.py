@@ -18,7 +18,9 @@ Without /usr/bin/chromium the test is skipped (`.ci/run` installs it).
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import math
 import re
@@ -33,6 +35,7 @@ import pytest
 
 from conftest import SAMPLE_DIR, free_port, precompute_command, precompute_env
 
+from python_hooks.api.answers import FEW
 from python_hooks.catalogue import catalogue
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -60,6 +63,8 @@ REQUIRED_COLUMNS = {
     "estimated_revenue_usd", "adjusted_estimated_revenue_usd", "profit_usd", "estimated_roas",
 }
 NULL_TEXT = "—"
+# Each rate column's denominator (a key of an answer's `denominators`), from the catalogue.
+DENOMINATOR = {column["metric"]: column["denominator"] for column in catalogue().page_columns if column["denominator"]}
 
 
 # --------------------------------------------------------------------------- server
@@ -156,22 +161,51 @@ def assert_shows(text: str, raw: str, api_value, unit: str, where: str) -> None:
 
 
 def metric_cells(row) -> dict[str, tuple[str, str]]:
-    cells = row.locator("td[data-metric]")
-    return {cell["metric"]: (cell["text"], cell["value"]) for cell in cells.evaluate_all(
-        "cells => cells.map(c => ({metric: c.dataset.metric, value: c.dataset.value, text: c.textContent}))")}
+    """metric -> (the value's text, data-value); a rate's text without its " of N" and provisional mark."""
+    return {cell["metric"]: (cell["text"], cell["value"]) for cell in rate_cells(row)}
+
+
+def rate_cells(row) -> list[dict]:
+    return row.locator("td[data-metric]").evaluate_all(
+        "cells => cells.map(c => ({metric: c.dataset.metric, value: c.dataset.value,"
+        " text: (c.querySelector('.value') || c).textContent, of: (c.querySelector('.of') || {}).textContent,"
+        " denominator: c.dataset.denominator, provisional: c.dataset.provisional === 'true', title: c.title}))")
+
+
+def assert_rates_match(row, item: dict, where: str) -> None:
+    """Each rate cell shows the API's denominator: "—" with a reason when it is 0, " of N" when it is
+    small, and the provisional mark when the API flags the rate."""
+    for cell in rate_cells(row):
+        metric = cell["metric"]
+        if metric not in DENOMINATOR:
+            continue
+        count = item["denominators"][DENOMINATOR[metric]]
+        assert cell["denominator"] == str(count), f"{where} {metric}: denominator {cell['denominator']} != {count}"
+        if count == 0:
+            assert cell["text"] == NULL_TEXT and cell["title"], f"{where} {metric}: an empty denominator shows {cell}"
+        else:
+            assert (cell["of"] == f" of {count:,}") == (count < FEW), f"{where} {metric}: {cell}"
+        assert cell["provisional"] == (count > 0 and item["provisional"].get(metric, False)), f"{where} {metric}"
 
 
 def totals_of(item: dict) -> dict:
     return item.get("totals", item)
 
 
-def assert_row_matches(row, api_totals: dict, where: str) -> None:
+def assert_row_matches(row, api_totals: dict, where: str, item: dict | None = None) -> None:
     cells = metric_cells(row)
     missing = REQUIRED_COLUMNS - set(cells)
     assert not missing, f"{where}: columns missing from the page: {sorted(missing)}"
+    # a rate over an empty denominator shows "—" (assert_rates_match), its data-value still the API's
+    empty = {metric for metric, name in DENOMINATOR.items() if item and item["denominators"][name] == 0}
     for metric, (text, raw) in cells.items():
         assert metric in api_totals, f"{where}: the page shows {metric}, the API has no such total"
+        if metric in empty:
+            assert float(raw) == api_totals[metric], f"{where} {metric}: data-value {raw} != API"
+            continue
         assert_shows(text, raw, api_totals[metric], UNITS[metric], f"{where} {metric}")
+    if item is not None:
+        assert_rates_match(row, item, where)
 
 
 # The entity table's cohort columns (docs/metrics.md §9): D7 and D30 cohort ROAS, the payback day.
@@ -212,7 +246,7 @@ def assert_entity_rows(page, base: str, level: str, start: str, end: str, parent
     assert len(shown) == min(api["total"], len(api["rows"])) and shown, f"no {level} rows shown"
     rows = page.locator(selector)
     for index, item in enumerate(api["rows"]):
-        assert_row_matches(rows.nth(index), totals_of(item), f"{level} {item['entity_id']}")
+        assert_row_matches(rows.nth(index), totals_of(item), f"{level} {item['entity_id']}", item)
         assert_cohort_cells(rows.nth(index), item["cohort"], f"{level} {item['entity_id']}")
     return api["rows"]
 
@@ -261,6 +295,7 @@ def test_the_page_shows_what_the_api_computed(server, browser):
                      f"overview {metric}")
         assert card.locator("svg.spark rect.spark-hit").count() == len(overview["dates"]) == 28
         assert card.locator("svg.spark polyline, svg.spark circle").count() > 0
+    assert_headline_cards(page, server, overview_metrics, start, end)
 
     # Data quality: each source's last date in words; the days after Meta's last date (the sample's
     # last day) drawn as incomplete (hollow, not a point of the line) in the sparklines of a metric Meta
@@ -333,7 +368,10 @@ def test_the_page_shows_what_the_api_computed(server, browser):
     rows = page.locator("#country-table tbody tr.overall, #country-table tbody tr.country")
     assert rows.evaluate_all("rows => rows.map(r => r.dataset.country)") == [item["country"] for item in items]
     for index, item in enumerate(items):
-        assert_row_matches(rows.nth(index), totals_of(item), f"country {item['country']}")
+        assert_row_matches(rows.nth(index), totals_of(item), f"country {item['country']}", item)
+    # the sample's small countries have rates with nothing to divide by: "—", and a title that says why
+    empty = page.locator("#country-table td.no-denominator")
+    assert empty.count() > 0 and empty.first.inner_text() == NULL_TEXT and empty.first.get_attribute("title")
 
     # The click also shows the campaign's cohort curve over the range: one point per horizon the API has
     # a ratio for; every horizon in the table below it, with the API's values and its complete days.
@@ -381,6 +419,7 @@ def test_the_page_shows_what_the_api_computed(server, browser):
     start_7 = max(window_start, as_of - dt.timedelta(days=6)).isoformat()
     assert page.input_value("#start") == start_7
     assert_entity_rows(page, server, "campaign", start_7, end)
+    assert_headline_cards(page, server, overview_metrics, start_7, end)
 
     # Sorting is the API's: a click on Spend reverses its default (spend, descending); a click on the name sorts by name.
     page.click("#entity-table th[data-metric='meta_spend'] button.sort")
@@ -404,6 +443,61 @@ def test_the_page_shows_what_the_api_computed(server, browser):
     cohort = set(page.locator("[data-cohort]").evaluate_all("nodes => nodes.map(n => n.dataset.cohort)"))
     assert cohort == set(COHORT_COLUMNS), cohort
 
+    # CSV: the campaign table of the page's range and sort, as the API's JSON has it
+    with page.expect_download() as download:
+        page.click("#entities-csv a[data-level='campaign']")
+    table = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
+    api_rows = get_json(server, "/api/entities", level="campaign", start=start_7, end=end, sort="name",
+                        order="asc")["rows"]
+    assert download.value.suggested_filename.endswith(".csv")
+    assert [(r["entity_id"], float(r["totals.meta_spend"]), int(r["denominators.post_trial_user_count"]))
+            for r in table] == [(r["entity_id"], r["totals"]["meta_spend"], r["denominators"]["post_trial_user_count"])
+                                for r in api_rows]
+
+    # Links: a copied URL opens the same view (range, sort, open rows, open breakdown); back undoes a step
+    first_row.locator("button.toggle").click()
+    wait_idle(page)
+    copied = page.url
+    other = browser.new_page(viewport={"width": 1600, "height": 1000})
+    try:
+        other.goto(copied)
+        other.wait_for_selector("body[data-ready='true']", timeout=30000)
+        wait_idle(other)
+        assert (other.input_value("#start"), other.input_value("#end")) == (start_7, end)
+        assert other.get_attribute("#entity-table th.name", "aria-sort") == "ascending"
+        assert_entity_rows(other, server, "adset", start_7, end, parent, sort="name", order="asc")
+        assert other.get_attribute("#countries", "data-id") == first["entity_id"]
+        assert other.locator("#countries").is_visible() and other.url == copied
+    finally:
+        other.close()
+    page.go_back()
+    wait_idle(page)
+    assert page.locator(f"#entity-table tr.entity[data-parent='campaign/{first['entity_id']}']").count() == 0
+    page.go_back()
+    wait_idle(page)
+    assert page.get_attribute("#entity-table th[data-metric='meta_spend']", "aria-sort") == "ascending"
+
     assert not problems, "\n".join(problems)
     assert not outside, f"the page fetched something not served locally: {outside}"
     page.close()
+
+
+def assert_headline_cards(page, server: str, metrics: list[str], start: str, end: str) -> None:
+    """Each headline card shows the API's total over the range and its change against the previous period
+    of the same length ("—" when the previous period is not in the window)."""
+    body = get_json(server, "/api/overview/campaign/totals", start=start, end=end)
+    days = (dt.date.fromisoformat(end) - dt.date.fromisoformat(start)).days + 1
+    for metric in metrics:
+        card = page.locator(f"#overview-cards .card[data-metric='{metric}']")
+        total = card.locator(".card-total")
+        assert_shows(total.inner_text(), total.get_attribute("data-value"), body["totals"][metric], UNITS[metric],
+                     f"headline {metric}")
+        change = card.locator(".card-change")
+        assert change.inner_text().endswith(f"vs the {days} days before")
+        expected = body["change"][metric] if body["change"] else None
+        if expected is None:
+            assert change.get_attribute("data-value") == "null" and change.inner_text().startswith(NULL_TEXT)
+        else:
+            assert float(change.get_attribute("data-value")) == expected
+            shown = float(change.inner_text().split(" %")[0].replace(",", ""))
+            assert math.isclose(shown, expected * 100, abs_tol=0.05 + 1e-9), change.inner_text()

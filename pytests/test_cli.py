@@ -106,7 +106,8 @@ def test_run_succeeds_with_progress_and_report(tiny_run):
     assert rejects == EXPECTED_REJECTS
     assert report["window"] == {"start_date": "2025-01-01", "as_of_date": "2025-01-10", "trial_days": 7,
                                 "last_post_trial_cohort_date": "2025-01-03", "window_days": 10,
-                                "first_source_date": "2024-12-31", "last_source_date": "2025-01-12"}
+                                "first_source_date": "2024-12-31", "last_source_date": "2025-01-12",
+                                "refund_maturity_days": 14, "last_mature_refund_cohort_date": "2024-12-27"}
     assert {lvl: v["entities"] for lvl, v in report["entities"].items()} == {"campaign": 3, "adset": 2, "ad": 5}
     for table in ("entity_daily_metrics", "entity_country_breakdown"):
         dist = report["data_quality_score"][table]

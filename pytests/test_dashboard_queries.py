@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import duckdb
 import pytest
 
 from conftest import run_dbt, tiny_vars
@@ -44,6 +45,7 @@ def test_every_query_compiles(compiled):
         "api_entity_table", "api_entity_names", "api_entity_daily_rows", "api_entity_sparkline",
         "api_overview_sparkline", "api_entity_user_list", "api_level_sparklines",
         "api_quality_checks", "api_source_freshness",
+        "api_entity_range_totals", "api_level_range_totals",
     }
 
 
@@ -83,3 +85,29 @@ def test_overview_sparkline_sums_one_level(compiled, tiny_con):
     rows = run(tiny_con, compiled["dashboard_overview_sparkline_28_days"], ["campaign", date(2025, 1, 10)])
     spend = {r[0]: r[1] for r in rows}
     assert len(rows) == 10 and spend[date(2025, 1, 2)] == D("15.50")   # not 3 x 15.50
+
+
+def test_maturing_parts_count_the_cohorts_younger_than_refund_maturity_days(tiny_build, tiny_con, tmp_path):
+    # docs/metrics.md §8: a row whose date is after as_of_date - refund_maturity_days counts its
+    # converted users and purchases as maturing. c1 on 01-02: converted u1, purchase u6. In the
+    # tiny build (as_of 01-10, default 14 days: cohorts after 2024-12-27 are young) both are.
+    key = "entity_type = 'campaign' and entity_id = 'c1' and date = '2025-01-02'"
+    stored = tiny_con.execute("select maturing_converted_user_count, maturing_mixpanel_purchase_count "
+                              f"from entity_daily_range_parts where {key}").fetchone()
+    assert stored == (1, 1)
+    # The model's compiled SQL on the same mart rows with other windows: a cutoff of 01-02 makes the
+    # 01-02 cohorts mature, 01-01 keeps them young.
+    sql = (tiny_build["root"] / "target" / "compiled" / "ad_precompute" / "models" / "marts" / "range_parts"
+           / "entity_daily_range_parts.sql").read_text()
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))   # the catalog the compiled SQL names
+    try:
+        con.execute(f"attach '{tiny_build['warehouse']}' as tiny (read_only)")
+        con.execute(f"create table entity_daily_metrics as select * from tiny.entity_daily_metrics where {key}")
+        for cutoff, expected in (("2025-01-02", (0, 0)), ("2025-01-01", (1, 1))):
+            con.execute("create or replace table int_reporting_window_resolved as select * replace "
+                        f"(cast('{cutoff}' as date) as last_mature_refund_cohort_date) "
+                        "from tiny.int_reporting_window_resolved")
+            (row,) = run_dicts(con, sql, [])
+            assert (row["maturing_converted_user_count"], row["maturing_mixpanel_purchase_count"]) == expected, cutoff
+    finally:
+        con.close()

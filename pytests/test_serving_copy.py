@@ -29,7 +29,7 @@ from python_hooks.release import SERVING_COLUMNS, SERVING_TABLES, published_file
 
 SERVED = {"dashboard_date_range_totals", "api_entity_daily_rows", "api_entity_sparkline", "api_level_sparklines",
           "api_overview_sparkline", "api_entity_table", "dashboard_overall_and_country_14_days",
-          "api_entity_user_list", "api_entity_curve"}
+          "api_entity_user_list", "api_entity_curve", "api_entity_range_totals", "api_level_range_totals"}
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +115,7 @@ def test_every_range_answer_of_the_copy_equals_the_release(release):
         for start, end in _ranges(first, last):
             params = {"entity_type": level, "entity_id": entity_id, "start_day": start, "end_day": end}
             for name in ("dashboard_date_range_totals", "api_entity_daily_rows",
-                         "dashboard_overall_and_country_14_days", "api_entity_curve"):
+                         "dashboard_overall_and_country_14_days", "api_entity_curve", "api_entity_range_totals"):
                 _same(release.query(name, **params), release.query(name, serving=False, **params))
                 compared += 1
         for day in (first, last, last - dt.timedelta(days=3)):
@@ -146,6 +146,13 @@ def test_every_range_answer_of_the_copy_equals_the_release(release):
                 compared += 1
     for level in answers.PARENT_LEVEL:
         for start, end in _ranges(first, last):
+            # the level's totals, its previous period (in the window or not) and the changes
+            days = end - start + dt.timedelta(days=1)
+            params = {"entity_type": level, "start_day": start, "end_day": end,
+                      "previous_start": start - days, "previous_end": start - dt.timedelta(days=1)}
+            _same(release.query("api_level_range_totals", **params),
+                  release.query("api_level_range_totals", serving=False, **params))
+            compared += 1
             for parent_id in parents[:4]:
                 for sort, order in (("meta_spend", "desc"), ("estimated_roas", "asc"), ("name", "asc"),
                                     ("entity_id", "desc"), ("trial_conversion_rate_actual", "desc"),

@@ -14,6 +14,13 @@ in its column ``meta``::
     fed_by: [table, ...]           the dated source tables a day of the metric rests on (a day
                                    after one's last date is incomplete: the page greys it);
                                    default: both, FED_BY_DEFAULT
+    denominator: {empty[, name]}   a count a range rate divides by, exposed in every range answer
+                                   under its own name (``name``; default: the column's). On a user
+                                   list, its length summed over the range. ``empty``: why a rate
+                                   over an empty one has no value (``{trial_days}`` is filled in)
+    divided_by: <denominator>      a rate's denominator (docs/metrics.md §8)
+    provisional: true              a refund rate flagged provisional while most of its
+                                   denominator's users are younger than var refund_maturity_days
     page: {column, label, group, title, overview, sort}
                                    a column of the dashboard page (its position, header, overview
                                    card label; ``sort: desc``: the entity table's default sort)
@@ -22,8 +29,8 @@ in its column ``meta``::
                                    its payback day, headed <payback>, and the range metric a
                                    curve is drawn beside
 
-The dbt macro ``range_total_columns`` (macros/metrics/range_totals.sql) reads the
-same ``range_total`` keys from dbt's graph. The read API, the validation, the
+The dbt macros ``range_total_columns`` and ``range_denominators``
+(macros/metrics/range_totals.sql) read the same keys from dbt's graph. The read API, the validation, the
 on-demand path and the page (through ``GET /api/catalogue``) take their metric
 lists from here; none writes a metric name again.
 """
@@ -61,6 +68,16 @@ class MetricColumn:
     fed_by: tuple[str, ...] = ()  # the dated source tables a day of the metric rests on
     page: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     curve_total: str | None = None  # 'sum' or 'formula': a column of a cohort curve over a range
+    denominator: dict[str, Any] | None = field(default=None, compare=False, hash=False)
+    divided_by: str | None = None
+    provisional: bool = False
+
+    @property
+    def denominator_name(self) -> str | None:
+        """The name this column is exposed under as a range denominator (None: it is none)."""
+        if self.denominator is None:
+            return None
+        return self.denominator.get("name", self.name)
 
     @property
     def is_metric(self) -> bool:
@@ -107,6 +124,20 @@ class Catalogue:
     def list_columns(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns[MARTS[0]] if c.user_list)
 
+    @property
+    def denominators(self) -> tuple[str, ...]:
+        """The range denominators, under their own names, in table order (``denominators`` of an answer)."""
+        return tuple(c.denominator_name for c in self.columns[MARTS[0]] if c.denominator is not None)
+
+    @property
+    def provisional_metrics(self) -> tuple[str, ...]:
+        """The rates whose range total can be provisional (``provisional`` of an answer)."""
+        return tuple(c.name for c in self.columns[MARTS[0]] if c.provisional)
+
+    def empty_denominator_text(self, name: str) -> str:
+        [text] = [c.denominator["empty"] for c in self.columns[MARTS[0]] if c.denominator_name == name]
+        return text
+
     def unit(self, name: str) -> str:
         return {c.name: c.unit for c in self.columns[MARTS[0]]}[name]
 
@@ -115,7 +146,9 @@ class Catalogue:
         """The columns of the page's tables, in page order: metric, unit, label, group, title."""
         shown = sorted((c for c in self.columns[MARTS[0]] if "column" in c.page), key=lambda c: c.page["column"])
         return [{"metric": c.name, "unit": c.unit, "label": c.page["label"], "group": c.page.get("group"),
-                 "title": c.page.get("title")} for c in shown]
+                 "title": c.page.get("title"), "denominator": c.divided_by,
+                 "empty": self.empty_denominator_text(c.divided_by) if c.divided_by else None,
+                 "provisional": c.provisional} for c in shown]
 
     @property
     def default_sort(self) -> tuple[str, str]:
@@ -167,18 +200,32 @@ def _column(mart: str, raw: dict[str, Any]) -> MetricColumn:
             raise ValueError(f"{where}: meta curve_total {meta['curve_total']!r} is not one of {RANGE_TOTALS}")
         if meta.get("unit") is None:
             raise ValueError(f"{where}: a curve column needs a meta unit")
+    denominator = meta.get("denominator")
+    if denominator is not None:
+        if not isinstance(denominator, dict) or not denominator.get("empty"):
+            raise ValueError(f"{where}: meta denominator needs an `empty` text")
+        if not (meta.get("range_total") == "sum" or (meta.get("user_list") and denominator.get("name"))):
+            raise ValueError(f"{where}: a denominator is a summed metric, or a user list with a `name`")
+    if meta.get("provisional") and not meta.get("divided_by"):
+        raise ValueError(f"{where}: a provisional rate needs `divided_by`")
     return MetricColumn(name=raw["name"], data_type=str(raw["data_type"]).strip().lower(), unit=meta.get("unit"),
                         range_total=meta.get("range_total"), user_list=bool(meta.get("user_list", False)),
                         fed_by=tuple(meta.get("fed_by") or FED_BY_DEFAULT) if meta.get("unit") else (),
-                        page=dict(meta.get("page") or {}), curve_total=meta.get("curve_total"))
+                        page=dict(meta.get("page") or {}), curve_total=meta.get("curve_total"),
+                        denominator=denominator, divided_by=meta.get("divided_by"),
+                        provisional=bool(meta.get("provisional", False)))
 
 
 def read_catalogue(path: Path) -> Catalogue:
     """The catalogue of a marts YAML file (anchors and aliases resolved by PyYAML)."""
     document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     models = {model["name"]: model for model in document["models"]}
-    return Catalogue({mart: tuple(_column(mart, column) for column in models[mart]["columns"]) for mart in MARTS},
-                     curves=tuple(_column(CURVES, column) for column in models[CURVES]["columns"]))
+    found = Catalogue({mart: tuple(_column(mart, column) for column in models[mart]["columns"]) for mart in MARTS},
+                      curves=tuple(_column(CURVES, column) for column in models[CURVES]["columns"]))
+    unknown = [c.name for c in found.mart() if c.divided_by and c.divided_by not in found.denominators]
+    if unknown:
+        raise ValueError(f"{MARTS_YAML}: meta divided_by of {', '.join(unknown)} names no denominator")
+    return found
 
 
 @functools.cache

@@ -599,14 +599,18 @@ def release_queries(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 def release_info(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    """The release open on ``con``: run_id, computed_at, released_at, start_date, as_of_date, trial_days."""
+    """The release open on ``con``: run_id, computed_at, released_at, start_date, as_of_date, trial_days,
+    and refund_maturity_days (from its metadata's window; None in a release made before that var)."""
     _require_release_tables(con)
-    cursor = con.execute(f"select run_id, computed_at, released_at, start_date, as_of_date, trial_days "
-                         f"from main.{METADATA_TABLE}")
+    cursor = con.execute(f"select run_id, computed_at, released_at, start_date, as_of_date, trial_days, "
+                         f"metadata_json from main.{METADATA_TABLE}")
     row = cursor.fetchone()
     if row is None:
         raise ReleaseNotReadable(f"has no {METADATA_TABLE} row")
-    return dict(zip([column[0] for column in cursor.description], row))
+    info = dict(zip([column[0] for column in cursor.description], row))
+    window = json.loads(info.pop("metadata_json")).get("window") or {}
+    info["refund_maturity_days"] = window.get("refund_maturity_days")
+    return info
 
 
 def release_metadata(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:

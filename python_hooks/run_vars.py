@@ -117,6 +117,7 @@ def check_vars(run_vars: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict
         if name in out and dates[name] is not None:
             out[name] = dates[name].isoformat()
     _count_var("trial_days", merged.get("trial_days", 7), 0)
+    _count_var("refund_maturity_days", merged.get("refund_maturity_days", 14), 0)
     max_days = _count_var("max_window_days", merged.get("max_window_days", 7320), 1)
     start, as_of = dates["start_date"], dates["as_of_date"]
     if start and as_of:

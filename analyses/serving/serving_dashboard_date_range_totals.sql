@@ -4,31 +4,4 @@
 
 with
 
-range_rows as (
-
-    select *
-    from {{ serving_table('entity_daily_range_parts') }}
-    where
-        entity_type = $1
-        and entity_id = $2
-        and date between $3 and $4
-
-),
-
-summed as (
-
-    select
-        {{ range_total_sums('sqlite') }}
-    from range_rows
-
-),
-
-totals as (
-
-    select
-        {{ range_total_metrics('sqlite') }}
-    from summed
-
-)
-
-select * from totals
+{{ entity_range_totals(serving_table('entity_daily_range_parts'), 'sqlite') }}

@@ -33,7 +33,8 @@ totals as (
     select
         breakdown_type,
         country,
-        {{ ad_precompute.range_total_metrics(flavour) }}
+        {{ ad_precompute.range_total_metrics(flavour) }},
+        {{ ad_precompute.range_total_denominators() }}
     from unioned
 
 ),
@@ -41,7 +42,8 @@ totals as (
 final as (
 
     select
-        {{ ad_precompute.range_total_metric_names() | join(',\n        ') }},
+        {{ (ad_precompute.range_total_metric_names() + ad_precompute.range_total_denominator_names())
+            | join(',\n        ') }},
         breakdown_type,
         country,
         meta_spend as total_spend,

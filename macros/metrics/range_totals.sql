@@ -1,3 +1,16 @@
+{#- The columns of entity_daily_metrics in dbt's graph, in table order (their `meta` is the
+    metric catalogue of models/marts/_marts__models.yml); empty while dbt parses (no graph yet). -#}
+{% macro range_catalogue_columns() -%}
+    {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {%- set marts = graph.nodes.values()
+        | selectattr('resource_type', 'equalto', 'model')
+        | selectattr('name', 'equalto', 'entity_daily_metrics') | list -%}
+    {%- if marts | length != 1 -%}
+        {{ exceptions.raise_compiler_error('range totals: the graph has no model entity_daily_metrics') }}
+    {%- endif -%}
+    {{ return(marts[0].columns.values() | list) }}
+{%- endmacro %}
+
 {#- The metric columns of the marts, in table order, whose column meta in
     models/marts/_marts__models.yml (the metric catalogue) has a `range_total` key
     (`range_total: sum` only, with `kind='sum'`). Read from the graph of entity_daily_metrics;
@@ -5,13 +18,7 @@
 {% macro range_total_columns(kind=none) -%}
     {%- set names = [] -%}
     {%- if execute -%}
-        {%- set marts = graph.nodes.values()
-            | selectattr('resource_type', 'equalto', 'model')
-            | selectattr('name', 'equalto', 'entity_daily_metrics') | list -%}
-        {%- if marts | length != 1 -%}
-            {{ exceptions.raise_compiler_error('range totals: the graph has no model entity_daily_metrics') }}
-        {%- endif -%}
-        {%- for column in marts[0].columns.values() -%}
+        {%- for column in ad_precompute.range_catalogue_columns() -%}
             {%- set range_total = (column.meta or {}).get('range_total') -%}
             {%- if range_total and (kind is none or range_total == kind) -%}
                 {%- do names.append(column.name) -%}
@@ -22,6 +29,39 @@
         {%- endif -%}
     {%- endif -%}
     {{ return(names) }}
+{%- endmacro %}
+
+{#- The range denominators (column meta `denominator`), in table order: [{name, part}], the
+    name a range answer exposes it under and the summed part it is: a user list's
+    `<list>_list_length` (range_total_parts), else the summed column itself. -#}
+{% macro range_denominators() -%}
+    {%- set found = [] -%}
+    {%- for column in ad_precompute.range_catalogue_columns() -%}
+        {%- set denominator = (column.meta or {}).get('denominator') -%}
+        {%- if denominator -%}
+            {%- set part = column.name | replace('_user_ids', '_list_length')
+                if (column.meta or {}).get('user_list') else column.name -%}
+            {%- do found.append({'name': denominator.get('name', column.name), 'part': part}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(found) }}
+{%- endmacro %}
+
+{#- The rates with column meta `provisional: true`: [{name, denominator, part}], the rate,
+    its denominator's name (meta `divided_by`) and that denominator's summed part. -#}
+{% macro range_provisional_rates() -%}
+    {%- set parts = {} -%}
+    {%- for denominator in ad_precompute.range_denominators() -%}
+        {%- do parts.update({denominator.name: denominator.part}) -%}
+    {%- endfor -%}
+    {%- set found = [] -%}
+    {%- for column in ad_precompute.range_catalogue_columns() -%}
+        {%- if (column.meta or {}).get('provisional') -%}
+            {%- set denominator = column.meta['divided_by'] -%}
+            {%- do found.append({'name': column.name, 'denominator': denominator, 'part': parts[denominator]}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(found) }}
 {%- endmacro %}
 
 {% macro range_total_metric_names() -%}
@@ -47,6 +87,12 @@
     {%- for list_name in ['post_trial', 'converted', 'trial_refund', 'purchase', 'purchase_refund'] -%}
         {%- do parts.update({list_name ~ '_list_length': ad_precompute.list_length(list_name ~ '_user_ids')}) -%}
     {%- endfor -%}
+    {#- docs/metrics.md §8, provisional refund rates: the denominator's entries of a row whose
+        cohort day is too young for its refunds (the model joins int_reporting_window_resolved) -#}
+    {%- for rate in ad_precompute.range_provisional_rates() -%}
+        {%- do parts.update({'maturing_' ~ rate.denominator:
+            'case when date > last_mature_refund_cohort_date then ' ~ parts[rate.part] ~ ' else 0 end'}) -%}
+    {%- endfor -%}
     {{ return(parts) }}
 {%- endmacro %}
 
@@ -61,10 +107,10 @@
 {% macro range_total_part_scales() -%}
     {%- set scales = {} -%}
     {%- if execute -%}
-        {%- set marts = graph.nodes.values()
-            | selectattr('resource_type', 'equalto', 'model')
-            | selectattr('name', 'equalto', 'entity_daily_metrics') | list -%}
-        {%- set columns = marts[0].columns -%}
+        {%- set columns = {} -%}
+        {%- for column in ad_precompute.range_catalogue_columns() -%}
+            {%- do columns.update({column.name: column}) -%}
+        {%- endfor -%}
         {%- for name, expression in ad_precompute.range_total_parts().items() -%}
             {%- set column = columns.get(name) or columns.get(name | replace('_weighted', '')) -%}
             {%- set data_type = (column.data_type or '') if column else '' -%}
@@ -119,6 +165,35 @@
     {%- for name in ad_precompute.range_total_metric_names() %}
     {{ formulas.get(name, name) }} as {{ name }}{{ ',' if not loop.last }}
     {%- endfor %}
+{%- endmacro %}
+
+{#- The range counts a rate divides by that are no range metric (a user list's summed length,
+    named by its catalogue meta), then one 0/1 flag `<rate>_provisional` per provisional rate:
+    1 when more than half of its denominator's entries have a cohort day later than
+    as_of_date - refund_maturity_days (docs/metrics.md §8). Over rows of range_total_sums(),
+    after range_total_metrics(). -#}
+{% macro range_total_denominators() -%}
+    {%- set metrics = ad_precompute.range_total_metric_names() -%}
+    {%- for denominator in ad_precompute.range_denominators() if denominator.name not in metrics %}
+    {{ denominator.part }} as {{ denominator.name }},
+    {%- endfor %}
+    {%- for rate in ad_precompute.range_provisional_rates() %}
+    case when 2 * maturing_{{ rate.denominator }} > {{ rate.part }} then 1 else 0 end
+        as {{ rate.name }}_provisional{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- The columns range_total_denominators() returns, in order. -#}
+{% macro range_total_denominator_names() -%}
+    {%- set metrics = ad_precompute.range_total_metric_names() -%}
+    {%- set names = [] -%}
+    {%- for denominator in ad_precompute.range_denominators() if denominator.name not in metrics -%}
+        {%- do names.append(denominator.name) -%}
+    {%- endfor -%}
+    {%- for rate in ad_precompute.range_provisional_rates() -%}
+        {%- do names.append(rate.name ~ '_provisional') -%}
+    {%- endfor -%}
+    {{ return(names) }}
 {%- endmacro %}
 
 {% macro range_total_sort_value(sort_parameter) -%}
@@ -196,7 +271,8 @@ entity_totals as (
     select
         entity_type,
         entity_id,
-        {{ ad_precompute.range_total_metrics(flavour) }}
+        {{ ad_precompute.range_total_metrics(flavour) }},
+        {{ ad_precompute.range_total_denominators() }}
     from entity_sums
 
 ),
@@ -260,8 +336,8 @@ page as (
     select
         entity_type,
         entity_id,
-        {{ ad_precompute.range_total_metric_names() | join(',\n        ') }},
-        {{ ad_precompute.cohort_table_columns() | join(',\n        ') }},
+        {{ (ad_precompute.range_total_metric_names() + ad_precompute.range_total_denominator_names()
+            + ad_precompute.cohort_table_columns()) | join(',\n        ') }},
         entity_name,
         parent_id,
         row_position
@@ -291,4 +367,118 @@ final as (
 
 select * from final
 order by row_position
+{%- endmacro %}
+
+
+{#- The change of every range metric from the `previous` row to the `current` row (two
+    relations of range_total_metrics columns): (current - previous) / |previous|, on doubles
+    (the same double in DuckDB and SQLite); NULL when the previous value is 0. -#}
+{% macro range_total_changes(current, previous) -%}
+    {%- for name in ad_precompute.range_total_metric_names() %}
+    case
+        when {{ previous }}.{{ name }} = 0 then null
+        else
+            (cast({{ current }}.{{ name }} as {{ ad_precompute.type_double() }})
+                - cast({{ previous }}.{{ name }} as {{ ad_precompute.type_double() }}))
+            / abs(cast({{ previous }}.{{ name }} as {{ ad_precompute.type_double() }}))
+    end as {{ name }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+
+{% macro level_range_totals(flavour='duckdb') -%}
+{%- set names = ad_precompute.range_total_metric_names() + ad_precompute.range_total_denominator_names() -%}
+period_sums as (
+
+    select
+        periods.period,
+        {{ ad_precompute.range_total_sums(flavour) }}
+    from periods
+    left join level_rows
+        on level_rows.date between periods.first_day and periods.last_day
+    group by periods.period
+
+),
+
+period_totals as (
+
+    select
+        period,
+        {{ ad_precompute.range_total_metrics(flavour) }},
+        {{ ad_precompute.range_total_denominators() }}
+    from period_sums
+
+),
+
+changes as (
+
+    select
+        'change' as period,
+        {{ ad_precompute.range_total_changes('current_totals', 'previous_totals') }}
+    from period_totals as current_totals
+    inner join period_totals as previous_totals
+        on
+            current_totals.period = 'current'
+            and previous_totals.period = 'previous'
+
+),
+
+final as (
+
+    select
+        period,
+        {{ names | join(',\n        ') }}
+    from period_totals
+    union all
+    select
+        period,
+        {%- for name in names %}
+        {{ name if name in ad_precompute.range_total_metric_names() else 'null' }} as {{ name }}
+        {{- ',' if not loop.last }}
+        {%- endfor %}
+    from changes
+
+)
+
+select * from final
+order by case period when 'current' then 1 when 'previous' then 2 else 3 end
+{%- endmacro %}
+
+
+{#- One entity's range totals: the whole query after `with`, over the range_parts
+    relation `parts`, with the parameters $1 entity_type, $2 entity_id, $3 start_day,
+    $4 end_day; with `denominators`, the rates' denominators and provisional flags too. -#}
+{% macro entity_range_totals(parts, flavour='duckdb', denominators=false) -%}
+range_rows as (
+
+    select *
+    from {{ parts }}
+    where
+        entity_type = {{ ad_precompute.range_total_param(1, 'varchar', flavour) }}
+        and entity_id = {{ ad_precompute.range_total_param(2, 'varchar', flavour) }}
+        and date between {{ ad_precompute.range_total_param(3, 'date', flavour) }}
+        and {{ ad_precompute.range_total_param(4, 'date', flavour) }}
+
+),
+
+summed as (
+
+    select
+        {{ ad_precompute.range_total_sums(flavour) }}
+    from range_rows
+
+),
+
+totals as (
+
+    select
+        {{ ad_precompute.range_total_metrics(flavour) }}
+        {%- if denominators %},
+        {{ ad_precompute.range_total_denominators() }}
+        {%- endif %}
+    from summed
+
+)
+
+select * from totals
 {%- endmacro %}

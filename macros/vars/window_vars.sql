@@ -16,9 +16,17 @@
 {%- endmacro %}
 
 {% macro trial_days() -%}
-    {%- set value = var('trial_days') | string | trim -%}
+    {{ return(ad_precompute.day_count_var('trial_days')) }}
+{%- endmacro %}
+
+{% macro refund_maturity_days() -%}
+    {{ return(ad_precompute.day_count_var('refund_maturity_days')) }}
+{%- endmacro %}
+
+{% macro day_count_var(name) -%}
+    {%- set value = var(name) | string | trim -%}
     {%- if not modules.re.fullmatch('[0-9]+', value) -%}
-        {{ exceptions.raise_compiler_error("var trial_days must be a non-negative integer, got '" ~ value ~ "'") }}
+        {{ exceptions.raise_compiler_error("var " ~ name ~ " must be a non-negative integer, got '" ~ value ~ "'") }}
     {%- endif -%}
     {{ return(value | int) }}
 {%- endmacro %}

@@ -29,6 +29,7 @@ from python_hooks.api.schemas import (
     EntityRow,
     LevelSparklines,
     QualityChecks,
+    LevelTotals,
     Sparkline,
     UserList,
 )
@@ -41,10 +42,19 @@ DEFAULT_SORT, DEFAULT_ORDER = CATALOGUE.default_sort
 DEFAULT_SPARK_METRICS = tuple(m["metric"] for m in CATALOGUE.overview_metrics)
 PAGE_VIEW = {"range_days": 14, "overview_days": 28, "row_spark_days": 14, "page_size": 50,
              "sort": DEFAULT_SORT, "order": DEFAULT_ORDER}
+# The page shows a rate's denominator beside it ("39 % of 64") when it is below this.
+FEW = 100
+PROVISIONAL_SUFFIX = "_provisional"  # the 0/1 column of each provisional rate (macro range_total_denominators)
 
 
 def _totals(row: dict[str, Any]) -> dict[str, Any]:
     return {name: row[name] for name in RANGE_METRICS}
+
+
+def _denominators(row: dict[str, Any]) -> dict[str, Any]:
+    """The denominators and provisional flags of one range row, as the response models name them."""
+    return {"denominators": {name: row[name] for name in CATALOGUE.denominators},
+            "provisional": {name: bool(row[name + PROVISIONAL_SUFFIX]) for name in CATALOGUE.provisional_metrics}}
 
 
 def _sparkline(rows: list[dict[str, Any]], metrics: tuple[str, ...]) -> dict[str, Any]:
@@ -60,7 +70,7 @@ def entity_table(rel: Release, level: str, first: _dt.date, last: _dt.date, pare
         level=level, start=first, end=last, parent_id=parent_id, sort=sort, order=order, limit=limit,
         offset=offset, total=rows[0]["total_rows"] if rows else 0,
         rows=[EntityRow(entity_type=row["entity_type"], entity_id=row["entity_id"], name=row["entity_name"],
-                        parent_id=row["parent_id"], totals=_totals(row),
+                        parent_id=row["parent_id"], totals=_totals(row), **_denominators(row),
                         cohort={name: row[name] for name in COHORT_COLUMNS})
               for row in rows if row["entity_id"] is not None]).model_dump_json().encode()
 
@@ -68,11 +78,11 @@ def entity_table(rel: Release, level: str, first: _dt.date, last: _dt.date, pare
 def entity_detail(rel: Release, level: str, entity_id: str, first: _dt.date, last: _dt.date) -> bytes:
     found = rel.entities[(level, entity_id)]
     params = {"entity_type": level, "entity_id": entity_id, "start_day": first, "end_day": last}
-    (totals,) = rel.query("dashboard_date_range_totals", **params)
+    (totals,) = rel.query("api_entity_range_totals", **params)
     daily = rel.query("api_entity_daily_rows", **params)
     return EntityDetail(entity_type=level, entity_id=entity_id, name=found["entity_name"],
                         parent_id=found["parent_id"], start=first, end=last, totals=_totals(totals),
-                        daily=daily).model_dump_json().encode()
+                        **_denominators(totals), daily=daily).model_dump_json().encode()
 
 
 def entity_curve(rel: Release, level: str, entity_id: str, first: _dt.date, last: _dt.date) -> bytes:
@@ -87,7 +97,27 @@ def entity_curve(rel: Release, level: str, entity_id: str, first: _dt.date, last
 def country_totals(rel: Release, level: str, entity_id: str, first: _dt.date, last: _dt.date) -> bytes:
     rows = rel.query("dashboard_overall_and_country_14_days", entity_type=level, entity_id=entity_id,
                      start_day=first, end_day=last)
-    return COUNTRY_LIST.dump_json(COUNTRY_LIST.validate_python(rows))
+    return COUNTRY_LIST.dump_json(COUNTRY_LIST.validate_python([{**row, **_denominators(row)} for row in rows]))
+
+
+def level_totals(rel: Release, level: str, first: _dt.date, last: _dt.date) -> bytes:
+    """A level's totals over first..last and over the as many days before it (the previous
+    period, kept only when it lies in the window), and the change of each metric."""
+    previous_last = first - _dt.timedelta(days=1)
+    previous_first = previous_last - (last - first)
+    rows = {row["period"]: row for row in rel.query(
+        "api_level_range_totals", entity_type=level, start_day=first, end_day=last,
+        previous_start=previous_first, previous_end=previous_last)}
+    has_previous = previous_first >= rel.window[0]
+
+    def period(row: dict[str, Any], start: _dt.date, end: _dt.date) -> dict[str, Any]:
+        return {"start": start, "end": end, "totals": _totals(row), **_denominators(row)}
+
+    return LevelTotals(
+        level=level, **period(rows["current"], first, last),
+        previous=period(rows["previous"], previous_first, previous_last) if has_previous else None,
+        change=_totals(rows["change"]) if has_previous else None,
+    ).model_dump_json().encode()
 
 
 def entity_sparkline(rel: Release, level: str, entity_id: str, last: _dt.date, days: int,

@@ -16,7 +16,8 @@ from fastapi import APIRouter, Depends, HTTPException, Path as PathParam, Query,
 from fastapi.responses import FileResponse, Response
 
 from python_hooks.api import answers
-from python_hooks.api.answers import DEFAULT_SORT, DEFAULT_SPARK_METRICS, PAGE_VIEW, PARENT_LEVEL
+from python_hooks.api.csv_answers import csv_response, file_name, model_columns
+from python_hooks.api.answers import DEFAULT_SORT, DEFAULT_SPARK_METRICS, FEW, PAGE_VIEW, PARENT_LEVEL
 from python_hooks.api.reader import Release, ReleaseUnavailable
 from python_hooks.api.schemas import (
     CATALOGUE,
@@ -27,9 +28,11 @@ from python_hooks.api.schemas import (
     Curve,
     EntityDetail,
     EntityPage,
+    EntityRow,
     Health,
     Level,
     LevelSparklines,
+    LevelTotals,
     ListName,
     QualityChecks,
     Sparkline,
@@ -40,6 +43,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 SORT_KEYS = ("name", "entity_id", *RANGE_METRICS, *COHORT_COLUMNS)
 MAX_PAGE = 500
 MAX_USER_PAGE = 1000
+MAX_CSV_ROWS = 100_000  # page size of a CSV download (format=csv), which is one file, not a page
 MAX_SPARK_DAYS = 366
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
 
@@ -120,6 +124,16 @@ def _end_query() -> Any:
     return Query(None, description="last day (default: the window's last day)")
 
 
+def _format_query() -> Any:
+    return Query("json", alias="format", description="json, or csv: the answer's rows as a CSV file, with the same rows and "
+                                     "columns (nested objects as <object>.<field>)")
+
+
+def _check_limit(limit: int, answer_format: str, most: int) -> None:
+    if answer_format == "json" and limit > most:
+        raise _bad("limit", f"{limit} is more than {most} (format=csv takes up to {MAX_CSV_ROWS})")
+
+
 def _metrics_query() -> Any:
     return Query(None, description=f"comma-separated metric columns (default: {','.join(DEFAULT_SPARK_METRICS)})")
 
@@ -143,7 +157,8 @@ async def health(request: Request, rel: Release = Depends(current_release)) -> H
     warmed, seconds = reader.warmed.get(rel.target, (None, None))
     return Health(run_id=info["run_id"], computed_at=computed, released_at=info["released_at"],
                   start_date=info["start_date"], as_of_date=info["as_of_date"],
-                  trial_days=info.get("trial_days"), age_seconds=age, warehouse=str(reader.warehouse),
+                  trial_days=info.get("trial_days"), refund_maturity_days=info.get("refund_maturity_days"),
+                  age_seconds=age, warehouse=str(reader.warehouse),
                   warm_up_answers=warmed, warm_up_seconds=seconds, sources=rel.sources)
 
 
@@ -162,8 +177,8 @@ async def metric_catalogue() -> Catalogue:
         range_metrics=list(RANGE_METRICS),
         curve_metrics=CATALOGUE.curve_metrics,
         page={**PAGE_VIEW, "columns": CATALOGUE.page_columns, "cohort_columns": CATALOGUE.cohort_columns,
-              "curve": CATALOGUE.curve_view,
-              "overview": CATALOGUE.overview_metrics},
+              "curve": CATALOGUE.curve_view, "overview": CATALOGUE.overview_metrics,
+              "few": FEW, "csv_rows": MAX_CSV_ROWS},
     )
 
 
@@ -177,15 +192,21 @@ async def entities(
     sort: str = Query(DEFAULT_SORT, description="name, entity_id, a metric column or a cohort column "
                                                 f"({', '.join(COHORT_COLUMNS)})"),
     order: Literal["asc", "desc"] = Query("desc"),
-    limit: int = Query(100, ge=1, le=MAX_PAGE, description=f"page size, 1..{MAX_PAGE}"),
+    limit: int = Query(100, ge=1, le=MAX_CSV_ROWS, description=f"page size, 1..{MAX_PAGE} (csv: ..{MAX_CSV_ROWS})"),
     offset: int = Query(0, ge=0),
+    answer_format: Literal["json", "csv"] = _format_query(),
     rel: Release = Depends(current_release),
 ) -> Response:
     first, last = _check_range(rel, start, end)
     if sort not in SORT_KEYS:
         raise _bad("sort", f"unknown sort key {sort!r}; one of {', '.join(SORT_KEYS)}")
     _check_parent(rel, level, parent_id)
-    return await rel.answer(answers.entity_table, level, first, last, parent_id, sort, order, limit, offset)
+    _check_limit(limit, answer_format, MAX_PAGE)
+    answer = await rel.answer(answers.entity_table, level, first, last, parent_id, sort, order, limit, offset)
+    if answer_format == "csv":
+        return csv_response(answer.body, lambda body: body["rows"], model_columns(EntityRow),
+                            file_name(level, parent_id, first, last))
+    return answer
 
 
 @api.get("/entities/{level}/{entity_id}", response_model=EntityDetail,
@@ -225,6 +246,7 @@ async def countries(
     start: _dt.date | None = _date_query(),
     end: _dt.date | None = _date_query(),
     date: _dt.date | None = Query(None, description="one day (instead of start/end)"),
+    answer_format: Literal["json", "csv"] = _format_query(),
     rel: Release = Depends(current_release),
 ) -> Response:
     first, last = start, end
@@ -235,7 +257,11 @@ async def countries(
         first = last = date
     first, last = _check_range(rel, first, last)
     _check_entity(rel, level, entity_id)
-    return await rel.answer(answers.country_totals, level, entity_id, first, last)
+    answer = await rel.answer(answers.country_totals, level, entity_id, first, last)
+    if answer_format == "csv":
+        return csv_response(answer.body, lambda body: body, model_columns(CountryTotals),
+                            file_name(level, entity_id, "countries", first, last))
+    return answer
 
 
 @api.get("/entities/{level}/{entity_id}/sparkline", response_model=Sparkline,
@@ -283,6 +309,19 @@ async def overview(
     return await rel.answer(answers.overview_sparkline, level, last, days, names)
 
 
+@api.get("/overview/{level}/totals", response_model=LevelTotals,
+         summary="Every entity of a level summed over a range (§8 totals), with the previous period of the "
+                 "same length and each metric's change")
+async def overview_totals(
+    level: Level = PathParam(...),
+    start: _dt.date | None = _date_query(),
+    end: _dt.date | None = _date_query(),
+    rel: Release = Depends(current_release),
+) -> Response:
+    first, last = _check_range(rel, start, end)
+    return await rel.answer(answers.level_totals, level, first, last)
+
+
 @api.get("/entities/{level}/{entity_id}/users", response_model=UserList,
          summary="One user list of one entity-day (optionally one country), paginated")
 async def users(
@@ -291,13 +330,20 @@ async def users(
     date: _dt.date = Query(..., description="the cohort day"),
     list_name: ListName = Query(..., alias="list", description="which list"),
     country: str | None = Query(None, pattern=COUNTRY_PATTERN, description="ISO alpha-2 code, or ZZ"),
-    limit: int = Query(100, ge=1, le=MAX_USER_PAGE, description=f"page size, 1..{MAX_USER_PAGE}"),
+    limit: int = Query(100, ge=1, le=MAX_CSV_ROWS,
+                       description=f"page size, 1..{MAX_USER_PAGE} (csv: ..{MAX_CSV_ROWS})"),
     offset: int = Query(0, ge=0),
+    answer_format: Literal["json", "csv"] = _format_query(),
     rel: Release = Depends(current_release),
 ) -> Response:
     _check_day(rel, "date", date)
     _check_entity(rel, level, entity_id)
-    return await rel.answer(answers.user_list, level, entity_id, date, list_name, country, limit, offset)
+    _check_limit(limit, answer_format, MAX_USER_PAGE)
+    answer = await rel.answer(answers.user_list, level, entity_id, date, list_name, country, limit, offset)
+    if answer_format == "csv":
+        return csv_response(answer.body, lambda body: [{"user_id": user} for user in body["user_ids"]],
+                            ["user_id"], file_name(level, entity_id, list_name, country, date))
+    return answer
 
 
 @page.get("/")

@@ -32,6 +32,24 @@ def _range_fields() -> dict[str, Any]:
             for name in RANGE_METRICS}
 
 
+Denominators = create_model(
+    "Denominators",
+    __doc__="The counts the range's rates divide by (docs/metrics.md §8), each under its own name: "
+            "post-trial and converted users, purchases, the estimate pair counts, Meta trials and purchases. "
+            "A rate whose denominator is 0 has no value yet (it is stored as 0).",
+    **{name: (int, Field(description=f"`{name}` over the range")) for name in CATALOGUE.denominators},
+)
+Provisional = create_model(
+    "Provisional",
+    __doc__="Per refund rate: true when more than half of its denominator's users have a cohort day "
+            "later than as_of_date - refund_maturity_days (docs/metrics.md §8): refunds may still come.",
+    **{name: (bool, Field(description=f"`{name}` is provisional")) for name in CATALOGUE.provisional_metrics},
+)
+Changes = create_model(
+    "Changes",
+    __doc__="Per range metric: (current - previous) / |previous|; None when the previous total is 0.",
+    **{name: (float | None, Field(description=f"relative change of `{name}`")) for name in RANGE_METRICS},
+)
 Totals = create_model("Totals", __doc__="Every metric's total over a date range (docs/metrics.md §8), "
                                         "under the marts' column names.", **_range_fields())
 CountryTotals = create_model(
@@ -45,6 +63,8 @@ CountryTotals = create_model(
     total_purchases=(int, Field(description="= mixpanel_purchase_count")),
     total_revenue=(float, Field(description="= adjusted_estimated_revenue_usd")),
     **_range_fields(),
+    denominators=(Denominators, ...),
+    provisional=(Provisional, ...),
 )
 DayRow = create_model(
     "DayRow",
@@ -97,6 +117,8 @@ class Health(BaseModel):
     start_date: _dt.date = Field(description="first day of the release's window")
     as_of_date: _dt.date = Field(description="last day of the release's window")
     trial_days: int | None
+    refund_maturity_days: int | None = Field(
+        None, description="a refund rate is provisional while most of its users' cohorts are younger")
     age_seconds: float | None = Field(description="seconds since computed_at")
     warm_up_answers: int | None = Field(
         None, description="answers of the page's first view built in the background when this server opened "
@@ -131,6 +153,8 @@ class EntityRow(BaseModel):
     name: str = Field(description="display name (id_name_mapping), otherwise the id")
     parent_id: str | None = Field(description="the adset of an ad, the campaign of an adset")
     totals: Totals  # type: ignore[valid-type]
+    denominators: Denominators  # type: ignore[valid-type]
+    provisional: Provisional  # type: ignore[valid-type]
     cohort: CohortTotals  # type: ignore[valid-type]
 
 
@@ -155,7 +179,27 @@ class EntityDetail(BaseModel):
     start: _dt.date
     end: _dt.date
     totals: Totals  # type: ignore[valid-type]
+    denominators: Denominators  # type: ignore[valid-type]
+    provisional: Provisional  # type: ignore[valid-type]
     daily: list[DayRow]  # type: ignore[valid-type]
+
+
+class PeriodTotals(BaseModel):
+    start: _dt.date
+    end: _dt.date
+    totals: Totals  # type: ignore[valid-type]
+    denominators: Denominators  # type: ignore[valid-type]
+    provisional: Provisional  # type: ignore[valid-type]
+
+
+class LevelTotals(PeriodTotals):
+    """Every entity of a level summed over the range (the §8 totals of the level's rows), the previous
+    period of the same length, and each metric's change."""
+
+    level: Level
+    previous: PeriodTotals | None = Field(
+        description="the same number of days right before `start`; None when they are not all in the window")
+    change: Changes | None = Field(description="None when there is no previous period")  # type: ignore[valid-type]
 
 
 class Sparkline(BaseModel):
@@ -226,6 +270,9 @@ class PageColumn(BaseModel):
     label: str
     group: str | None = Field(description="the header spanning consecutive columns of one group")
     title: str | None
+    denominator: str | None = Field(None, description="the rate's denominator (a key of `denominators`)")
+    empty: str | None = Field(None, description="why the rate has no value when its denominator is 0")
+    provisional: bool = Field(False, description="the rate can be provisional (a key of `provisional`)")
 
 
 class OverviewMetric(BaseModel):
@@ -264,6 +311,8 @@ class PageView(BaseModel):
     page_size: int
     sort: str = Field(description="the entity table's default sort")
     order: Literal["asc", "desc"]
+    csv_rows: int = Field(description="the most rows a CSV download (format=csv) takes")
+    few: int = Field(description="a rate whose denominator is below this shows it (\"39 % of 64\")")
 
 
 class Catalogue(BaseModel):

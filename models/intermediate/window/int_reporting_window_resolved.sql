@@ -56,6 +56,7 @@ resolved as (
         {{ window_date_var('start_date') or 'first_source_date' }} as start_date,
         {{ window_date_var('as_of_date') or 'last_source_date' }} as as_of_date,
         {{ trial_days() }} as trial_days,
+        {{ refund_maturity_days() }} as refund_maturity_days,
         first_source_date,
         last_source_date
     from source_bounds
@@ -71,6 +72,10 @@ final as (
         -- a trial cohort of day D is post-trial when D <= as_of_date - trial_days
         cast({{ dbt.dateadd('day', -1 * trial_days(), 'as_of_date') }} as date)
             as last_post_trial_cohort_date,
+        refund_maturity_days,
+        -- a cohort of day D is old enough for its refunds when D <= as_of_date - refund_maturity_days
+        cast({{ dbt.dateadd('day', -1 * refund_maturity_days(), 'as_of_date') }} as date)
+            as last_mature_refund_cohort_date,
         1 + {{ dbt.datediff('start_date', 'as_of_date', 'day') }}
             as window_days,
         -- the dates found in the kept source rows (a later as_of_date is warned about)

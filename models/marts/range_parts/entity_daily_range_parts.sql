@@ -10,6 +10,24 @@ mart_rows as (
 
     select * from {{ ref('entity_daily_metrics') }}
 
+),
+
+-- as_of_date - refund_maturity_days, for the maturing parts of the provisional refund rates
+reporting_window as (
+
+    select last_mature_refund_cohort_date
+    from {{ ref('int_reporting_window_resolved') }}
+
+),
+
+mart_rows_dated as (
+
+    select
+        mart_rows.*,
+        reporting_window.last_mature_refund_cohort_date
+    from mart_rows
+    cross join reporting_window
+
 )
 
 select
@@ -17,5 +35,5 @@ select
     entity_id,
     date,
     {{ range_total_parts_columns() }}
-from mart_rows
+from mart_rows_dated
 order by entity_type, entity_id, date

@@ -317,9 +317,12 @@ async function loadOverview(generation) {
   const cards = document.getElementById("overview-cards");
   cards.replaceChildren(...OVERVIEW_METRICS.map((m) => el("div", { class: "card loading", dataset: { metric: m.metric } },
     el("div", { class: "card-label" }, m.label))));
-  const data = await api(`overview/${encodeURIComponent(level)}/sparkline`, {
-    end: state.end, days: VIEW.overview_days, metrics: SPARK_METRICS.join(","),
-  });
+  const [data, range] = await Promise.all([
+    api(`overview/${encodeURIComponent(level)}/sparkline`, {
+      end: state.end, days: VIEW.overview_days, metrics: SPARK_METRICS.join(","),
+    }),
+    api(`overview/${encodeURIComponent(level)}/totals`, { start: state.start, end: state.end }),
+  ]);
   if (generation !== state.generation) return;
   cards.replaceChildren(...OVERVIEW_METRICS.map((m) => {
     const values = data.series[m.metric] || [];
@@ -327,9 +330,10 @@ async function loadOverview(generation) {
     const lastValue = values.length ? values[values.length - 1] : null;
     return el("div", { class: "card", dataset: { metric: m.metric } },
       el("div", { class: "card-label" }, m.label),
+      ...headline(m, range),
       el("div", { class: "card-value", dataset: { value: lastValue === null ? "null" : String(lastValue) } },
         formatValue(lastValue, unit)),
-      el("div", { class: "card-sub" }, `on ${data.dates[data.dates.length - 1] || state.end}`),
+      el("div", { class: "card-sub" }, `last day, ${data.dates[data.dates.length - 1] || state.end}`),
       sparkline(data.dates, values, unit, { width: 260, height: 56, label: m.label, incompleteAfter: incompleteAfter(m.metric) }),
       el("div", { class: "card-axis" }, el("span", {}, data.dates[0] || ""), el("span", {}, data.dates[data.dates.length - 1] || "")));
   }));
@@ -396,7 +400,7 @@ function entityRow(row, depth, parentKey) {
     el("span", { class: "level-tag" }, level),
     el("span", { class: "entity-name", title: row.name === row.entity_id ? row.entity_id : `${row.name} (${row.entity_id})` }, row.name)),
   sparkCell,
-  ...COLUMNS.map((column) => metricCell(row.totals, column)),
+  ...COLUMNS.map((column) => rateCell(row, row.totals, column)),
   ...COHORT_COLUMNS.map((column) => cohortCell(row.cohort, column)));
   tr._row = row;
   tr._sparkCell = sparkCell;
@@ -523,8 +527,10 @@ function collapseRow(tr) {
 }
 
 async function toggleRow(tr) {
-  if (tr.classList.contains("expanded")) { collapseRow(tr); return; }
-  try { await expandRow(tr, state.generation); } catch (error) { showError(error); }
+  if (tr.classList.contains("expanded")) { collapseRow(tr); saveView(); return; }
+  const expanding = expandRow(tr, state.generation);
+  saveView();
+  try { await expanding; } catch (error) { showError(error); }
 }
 
 async function loadTable(generation) {
@@ -554,6 +560,7 @@ function selectRow(tr, row) {
   document.querySelectorAll("#entity-table tr.selected").forEach((other) => other.classList.remove("selected"));
   tr.classList.add("selected");
   state.selected = { level: row.entity_type, id: row.entity_id, name: row.name, key: tr.dataset.key };
+  saveView();
   loadCountries(state.generation).catch(showError);
   loadCurve(state.generation).catch(showError);
 }
@@ -571,6 +578,7 @@ async function loadCountries(generation) {
   renderHead(table, "Country", false);
   const tbody = table.tBodies[0];
   tbody.replaceChildren(el("tr", { class: "loading" }, el("td", { colspan: 1 + COLUMNS.length }, "Loading…")));
+  setCountriesCsvLink(selected);
   const breakdown = await api(entityPath(selected.level, selected.id, "countries"), { start: state.start, end: state.end });
   if (generation !== state.generation || state.selected !== selected) return;
   const rows = Array.isArray(breakdown) ? breakdown : breakdown.rows || [];
@@ -579,7 +587,7 @@ async function loadCountries(generation) {
     const totals = item.totals || item;
     return el("tr", { class: overall ? "overall" : "country", dataset: { country: item.country } },
       el("td", { class: "name" }, overall ? "All countries" : item.country),
-      ...COLUMNS.map((column) => metricCell(totals, column)));
+      ...COLUMNS.map((column) => rateCell(item, totals, column)));
   }));
   if (rows.length <= 1) {
     tbody.append(el("tr", { class: "empty" }, el("td", { colspan: 1 + COLUMNS.length }, "No country rows in this range.")));
@@ -755,6 +763,150 @@ async function loadCurve(generation) {
           "have (the value is over those days). A horizon no cohort day has reached is not drawn. Actual revenue ",
           "(conversions, purchases, renewals, less refunds), where the estimate is a forecast.")),
       curveTable(curve.horizons)));
+
+// ------------------------------------------------------------------ rates and their denominators
+
+// A rate's cell, from the API's denominators and provisional flags of the same
+// row: "—" when the rate's denominator is 0 (nothing to divide by yet; the title
+// says why), the denominator beside the rate when it is small ("39.0% of 64"),
+// and a mark when the API flags the rate provisional (young cohorts, refunds to come).
+function rateCell(source, totals, column) {
+  const td = metricCell(totals, column);
+  const denominators = source && source.denominators;
+  if (!column.denominator || !denominators) return td;
+  const count = denominators[column.denominator];
+  td.dataset.denominator = String(count);
+  if (count === 0) {
+    td.classList.add("no-denominator");
+    td.title = (column.empty || "nothing to divide by").replace("{trial_days}", state.health.trial_days);
+    td.replaceChildren(el("span", { class: "value" }, NULL_TEXT));
+    return td;
+  }
+  td.replaceChildren(el("span", { class: "value" }, td.textContent));
+  if (count < VIEW.few) td.append(el("span", { class: "of", title: `out of ${count}` }, ` of ${FORMATS.count.format(count)}`));
+  if (column.provisional && source.provisional && source.provisional[column.metric]) {
+    td.classList.add("provisional");
+    td.dataset.provisional = "true";
+    td.title = `Provisional: most of these ${FORMATS.count.format(count)} cohort entries are younger than ` +
+      `${state.health.refund_maturity_days} days, and refunds may still come`;
+    td.append(el("span", { class: "provisional-mark", "aria-label": "provisional" }, "prov."));
+  }
+  return td;
+}
+
+// ------------------------------------------------------------------ headline cards
+
+// A card's total over the chosen range and its change against the previous period
+// of the same length, both from GET /api/overview/{level}/totals.
+function headline(m, range) {
+  const unit = UNIT_OF[m.metric];
+  const total = range.totals[m.metric];
+  const days = Math.round((Date.parse(range.end) - Date.parse(range.start)) / 86400000) + 1;
+  const before = `vs the ${days} day${days === 1 ? "" : "s"} before`;
+  const change = range.change ? range.change[m.metric] : null;
+  let text = `${NULL_TEXT} ${before}`;
+  let title = range.previous ? `the ${days} days before have no ${m.label.toLowerCase()}` :
+    `the ${days} days before ${range.start} are not all in the release's window`;
+  if (change !== null && change !== undefined) {
+    text = `${change > 0 ? "+" : ""}${FORMATS.percent.format(change * 100)} % ${before}`;
+    title = `${range.previous.start} to ${range.previous.end}: ${formatValue(range.previous.totals[m.metric], unit)}`;
+  }
+  return [
+    el("div", { class: "card-total", dataset: { value: String(total) } }, formatValue(total, unit)),
+    el("div", { class: "card-range" }, `${range.start} to ${range.end}`),
+    el("div", { class: "card-change" + (change > 0 ? " up" : change < 0 ? " down" : ""), title,
+      dataset: { value: change === null || change === undefined ? "null" : String(change) } }, text),
+  ];
+}
+
+// ------------------------------------------------------------------ CSV downloads
+
+// Links to the API's CSV answers (format=csv: the same rows and columns as its JSON).
+function csvUrl(path, params) {
+  const url = new URL("api/" + path, document.baseURI);
+  for (const [name, value] of Object.entries(params)) if (value !== null && value !== undefined) url.searchParams.set(name, value);
+  url.searchParams.set("format", "csv");
+  return url.pathname + url.search;
+}
+
+function updateEntityCsvLinks() {
+  document.querySelectorAll("#entities-csv a[data-level]").forEach((link) => {
+    link.href = csvUrl("entities", { level: link.dataset.level, start: state.start, end: state.end,
+      sort: state.sort.key, order: state.sort.order, limit: VIEW.csv_rows });
+  });
+}
+
+function setCountriesCsvLink(selected) {
+  document.getElementById("countries-csv").href =
+    csvUrl(entityPath(selected.level, selected.id, "countries"), { start: state.start, end: state.end });
+}
+
+// ------------------------------------------------------------------ the view in the URL
+
+// The page's state is in its URL (range, overview level, sort, row metric, open
+// rows, open breakdown): a copied link opens the same view, and every change is a
+// history entry, so that the back button returns to the view before it.
+let restoring = false;
+
+function viewQuery() {
+  const params = new URLSearchParams();
+  params.set("start", state.start);
+  params.set("end", state.end);
+  params.set("level", document.getElementById("overview-level").value);
+  params.set("sort", state.sort.key);
+  params.set("order", state.sort.order);
+  params.set("metric", state.rowMetric);
+  for (const rowKey of state.expanded) params.append("open", rowKey);
+  if (state.selected) params.set("breakdown", state.selected.key);
+  return "?" + params.toString();
+}
+
+function saveView() {
+  if (restoring || !state.health || !state.start) return;
+  const query = viewQuery();
+  if (query !== window.location.search) history.pushState(null, "", query);
+}
+
+// Reads the URL's view into the state and the controls; a missing or invalid part takes its default.
+function readView() {
+  const params = new URLSearchParams(window.location.search);
+  const { start_date: first, as_of_date: last } = state.health;
+  const inWindow = (day) => /^\d{4}-\d{2}-\d{2}$/.test(day || "") && day >= first && day <= last;
+  const start = params.get("start");
+  const end = params.get("end");
+  const range = inWindow(start) && inWindow(end) && start <= end ? { start, end } : lastDays(VIEW.range_days);
+  setRange(range.start, range.end);
+  const level = params.get("level");
+  document.getElementById("overview-level").value = level in CHILD_LEVEL ? level : "campaign";
+  const sortKey = params.get("sort");
+  state.sort = ["name", ...COLUMNS.map((c) => c.metric)].includes(sortKey)
+    ? { key: sortKey, order: params.get("order") === "asc" ? "asc" : "desc" }
+    : { key: VIEW.sort, order: VIEW.order };
+  const metric = params.get("metric");
+  state.rowMetric = SPARK_METRICS.includes(metric) ? metric : SPARK_METRICS[0];
+  document.getElementById("row-metric").value = state.rowMetric;
+  state.expanded = new Set(params.getAll("open").filter((rowKey) => /^(campaign|adset)\/./.test(rowKey)));
+  const breakdown = /^(campaign|adset|ad)\/(.+)$/.exec(params.get("breakdown") || "");
+  state.selected = breakdown ? { level: breakdown[1], id: breakdown[2], name: breakdown[2], key: breakdown[0] } : null;
+  if (!state.selected) document.getElementById("countries").hidden = true;
+}
+
+// Shows the URL's view: on first load ("replace": the URL then names every part of
+// the view) and on the back and forward buttons ("pop").
+async function restoreView(how) {
+  restoring = true;
+  readView();
+  if (how === "replace") history.replaceState(null, "", viewQuery());
+  const loading = reload();
+  restoring = false;
+  await loading;
+  const selected = state.selected;
+  const tr = selected && document.querySelector(`#entity-table tr.entity[data-key="${CSS.escape(selected.key)}"]`);
+  if (tr && tr._row.name !== selected.name) {
+    selected.name = tr._row.name;
+    document.getElementById("countries-title").textContent =
+      `Countries: ${selected.name} (${selected.level}), ${state.start} to ${state.end}`;
+  }
 }
 
 // ------------------------------------------------------------------ wiring
@@ -764,6 +916,8 @@ function rangeLabel() {
 }
 
 async function reload() {
+  saveView();
+  updateEntityCsvLinks();
   const generation = ++state.generation;
   showError(null);
   rangeLabel();
@@ -824,9 +978,11 @@ async function main() {
   rowMetric.replaceChildren(...OVERVIEW_METRICS.map((m) => el("option", { value: m.metric }, m.label)));
   rowMetric.addEventListener("change", () => {
     state.rowMetric = rowMetric.value;
+    saveView();
     document.querySelectorAll("#entity-table tr.entity").forEach(drawRowSparkline);
   });
   document.getElementById("overview-level").addEventListener("change", () => {
+    saveView();
     loadOverview(state.generation).catch(showError);
   });
   document.getElementById("curve-close").addEventListener("click", () => {
@@ -836,6 +992,7 @@ async function main() {
     state.selected = null;
     document.getElementById("countries").hidden = true;
     document.querySelectorAll("#entity-table tr.selected").forEach((tr) => tr.classList.remove("selected"));
+    saveView();
   });
   const form = document.getElementById("range");
   form.addEventListener("change", () => {
@@ -866,9 +1023,8 @@ async function main() {
   document.getElementById("quality").addEventListener("click", () => toggleQualityPanel());
   document.getElementById("quality-close").addEventListener("click", () => toggleQualityPanel(false));
   applyWindow(state.health);
-  const range = lastDays(VIEW.range_days);
-  setRange(range.start, range.end);
-  await reload();
+  await restoreView("replace");
+  window.addEventListener("popstate", () => restoreView("pop"));
   document.body.dataset.ready = "true";
   setInterval(pollHealth, HEALTH_POLL_MS);
 }
