@@ -787,8 +787,9 @@ function rateCell(source, totals, column) {
   if (column.provisional && source.provisional && source.provisional[column.metric]) {
     td.classList.add("provisional");
     td.dataset.provisional = "true";
+    const maturity = state.health.refund_maturity_days;
     td.title = `Provisional: most of these ${FORMATS.count.format(count)} cohort entries are younger than ` +
-      `${state.health.refund_maturity_days} days, and refunds may still come`;
+      (maturity != null ? `${maturity} days` : "the refund maturity period") + ", and refunds may still come";
     td.append(el("span", { class: "provisional-mark", "aria-label": "provisional" }, "prov."));
   }
   return td;
