@@ -29,12 +29,14 @@ Why a symlink to a file per release (docs/decisions.md, "Publishing"):
   the previous release stays published, byte for byte.
 
 The serving copy (``SERVING_TABLES``) holds what the read API reads by key, the
-entity names, the range parts, the day rows without their user lists and the
-cohort curves' range columns, in SQLite tables ``WITHOUT ROWID`` keyed on
-(entity_type, entity_id, date; the curves also on the horizon): a row
-store answers a keyed read in microseconds, where DuckDB plans every statement.
-It is written into the release directory before the directory is renamed, so
-that the DuckDB file and its copy are published, and switched, together.
+entity names, the range parts (overall and per country), the day rows with
+their user lists and the cohort curves' range columns, in SQLite tables
+``WITHOUT ROWID`` keyed on (entity_type, entity_id, date[, country_code]; the
+curves on their key): a row store answers a keyed read in
+microseconds, where DuckDB plans every statement. The run writes it from the
+build while the validation gate runs (``write_serving_copy``); ``export`` moves
+it into the release directory before the directory is renamed, so that the
+DuckDB file and its copy are published, and switched, together.
 
 Inside a release file, next to the published tables: ``precompute_release`` (one
 row: the run id, the window and the metadata as JSON) and ``precompute_queries``
@@ -53,13 +55,13 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import stat
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+import adbc_driver_sqlite.dbapi as adbc_sqlite
 import duckdb
 
 __all__ = [
@@ -98,12 +100,15 @@ PUBLISHED_TABLES: dict[str, str | None] = {
 # Tables that must exist in the build for a release to be made.
 REQUIRED_TABLES = ("entity_daily_metrics", "entity_country_breakdown", "entity_cohort_curves")
 # The serving copy: table -> (its primary key, the secondary indexes); its columns
-# are the release table's, without the user lists, or those of SERVING_COLUMNS.
+# are the release table's, or those of SERVING_COLUMNS. The date comes before the
+# country, so that a range of days of one entity is one run of the key. The countries'
+# user lists stay in the release file only (entity_country_breakdown: 3.5 M rows at year scale).
 SERVING_FILE = "serving.sqlite"
 SERVING_TABLES: dict[str, tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]] = {
     "entity_names": (("entity_type", "entity_id"), (("entity_type", "parent_id"),)),
     "entity_daily_range_parts": (("entity_type", "entity_id", "date"), (("entity_type", "date"),)),
     "entity_daily_metrics": (("entity_type", "entity_id", "date"), ()),
+    "entity_country_range_parts": (("entity_type", "entity_id", "date", "country_code"), ()),
     "entity_cohort_curves": (("entity_type", "entity_id", "cohort_date", "days_since_cohort"), ()),
 }
 # Tables of the copy that hold only some columns, in this order: the curves hold
@@ -112,7 +117,6 @@ SERVING_COLUMNS: dict[str, tuple[str, ...]] = {
     "entity_cohort_curves": ("entity_type", "entity_id", "cohort_date", "days_since_cohort", "meta_spend",
                              "net_revenue_usd", "is_complete"),
 }
-SERVING_BATCH = 20_000  # rows per fetch while copying
 METADATA_TABLE = "precompute_release"
 # The read API's SQL: the dbt-compiled analyses of the run (name, sql), so that a
 # server runs exactly the queries compiled with the release it reads.
@@ -275,6 +279,13 @@ class ReleaseStore:
         os.replace(tmp, link)
         return build_file
 
+    def write_serving_copy(self, build_file: Path, run_id: str) -> Path:
+        """Write the serving copy of ``build_file`` next to it (the run then exports it
+        with the release); it only reads the build, so it can run beside the gate."""
+        file = self.build_file(run_id).parent / SERVING_FILE
+        _write_serving_copy(build_file, file)
+        return file
+
     def remove_partial_releases(self) -> list[str]:
         """Release directories left unfinished by a killed run (``.<run id>.tmp``)."""
         removed = []
@@ -287,9 +298,10 @@ class ReleaseStore:
 
     # ------------------------------------------------------------------ export
 
-    def export(self, build_file: Path, run_id: str, metadata: dict[str, Any],
+    def export(self, build_file: Path, run_id: str, metadata: dict[str, Any], serving_copy: Path,
                run_report: dict[str, Any] | None = None, queries: dict[str, str] | None = None) -> Path:
-        """Copy the published tables of ``build_file`` into a new, complete release directory.
+        """Copy the published tables of ``build_file`` into a new, complete release directory,
+        with ``serving_copy`` (``write_serving_copy`` of the same build) moved beside them.
 
         ``queries`` (name -> compiled SQL of ``analyses/``) are stored in the
         table ``precompute_queries`` for the read API (``python_hooks.api``).
@@ -338,9 +350,9 @@ class ReleaseStore:
                 con.execute(f"insert into main.{QUERIES_TABLE} values (?, ?)", [name, sql])
             con.execute("detach build")
             con.execute("checkpoint")
-            _write_serving_copy(con, tmp_dir / SERVING_FILE)
         finally:
             con.close()
+        os.replace(serving_copy, tmp_dir / SERVING_FILE)
         wal = tmp_file.with_name(tmp_file.name + ".wal")
         if wal.exists():  # a clean close checkpoints; a WAL here would make read-only opens replay it
             raise RuntimeError(f"DuckDB left a WAL next to the new release: {wal}")
@@ -409,47 +421,63 @@ def _sqlite_type(duckdb_type: str) -> str:
     return "TEXT"
 
 
-def _write_serving_copy(con: duckdb.DuckDBPyConnection, file: Path) -> None:
-    """Copy ``SERVING_TABLES`` of the release open on ``con`` into a new SQLite file.
+def _write_serving_copy(source: Path, file: Path) -> None:
+    """Copy ``SERVING_TABLES`` of the DuckDB file ``source`` into a new SQLite file.
 
-    One transaction, no journal (the file is new and renamed into place only once
-    complete); rows fetched in batches and inserted with ``executemany``. Decimals
-    are copied as doubles (DuckDB's cast is the nearest double of the decimal),
-    dates and timestamps as ISO text.
+    One transaction, no journal (the file is new and moved into a release only once
+    complete). Each table goes across as an Arrow stream, from DuckDB straight into
+    SQLite's C API (ADBC ingest), with no Python object per value: 3.5 M country rows
+    take seconds, where ``executemany`` took 15 s. The rows come in the tables' stored
+    order, which is their key (the range-part models and the export sort them), so the
+    B-tree is appended to. Integers are copied as 64-bit integers, decimals as doubles
+    (DuckDB's cast is the nearest double of the decimal), dates and timestamps as ISO text.
     """
     file.unlink(missing_ok=True)
-    lite = sqlite3.connect(file, isolation_level=None)
+    con = duckdb.connect(str(source), read_only=True)
+    con.execute("set enable_progress_bar = false")
+    lite = adbc_sqlite.connect(str(file), autocommit=True)
     try:
-        lite.execute("pragma journal_mode = off")
-        lite.execute("pragma synchronous = off")
-        lite.execute("begin")
-        for table, (key, indexes) in SERVING_TABLES.items():
-            kinds = dict(con.execute(
-                "select column_name, data_type from duckdb_columns() where database_name = current_database() "
-                "and schema_name = 'main' and table_name = ? order by column_index", [table]).fetchall())
-            wanted = SERVING_COLUMNS.get(table) or [name for name in kinds if not name.endswith("_user_ids")]
-            missing = [name for name in wanted if name not in kinds]
-            if kinds and missing:
-                raise RuntimeError(f"the release's table {table} has no column {', '.join(missing)}")
-            columns = [(name, kinds[name]) for name in wanted] if kinds else []
-            if not columns:
-                raise RuntimeError(f"the release has no table {table} to copy into its serving copy")
-            definitions = ", ".join(f'"{name}" {_sqlite_type(kind)}' for name, kind in columns)
-            lite.execute(f'create table "{table}" ({definitions}, primary key ({", ".join(key)})) without rowid')
-            select = ", ".join(f'cast("{name}" as double)' if _sqlite_type(kind) == "REAL"
-                               else f'cast("{name}" as varchar)' if kind.upper() != "VARCHAR"
-                               and _sqlite_type(kind) == "TEXT" else f'"{name}"' for name, kind in columns)
-            insert = f'insert into "{table}" values ({", ".join("?" * len(columns))})'
-            cursor = con.execute(f'select {select} from main."{table}" order by {", ".join(key)}')
-            while batch := cursor.fetchmany(SERVING_BATCH):
-                lite.executemany(insert, batch)
-            for number, index in enumerate(indexes, 1):
-                lite.execute(f'create index "{table}_by_{number}" on "{table}" ({", ".join(index)})')
-        # No ANALYZE: with its statistics SQLite builds a Bloom filter over a whole table
-        # for a keyed sparkline (10 ms instead of 0.15 ms at year scale).
-        lite.execute("commit")
+        with lite.cursor() as cursor:
+            cursor.execute("pragma journal_mode = off")
+            cursor.execute("pragma synchronous = off")
+            cursor.execute("begin")
+            for table, (key, indexes) in SERVING_TABLES.items():
+                columns = con.execute(
+                    "select column_name, data_type from duckdb_columns() where database_name = current_database() "
+                    "and schema_name = 'main' and table_name = ? order by column_index", [table]).fetchall()
+                if not columns:
+                    raise RuntimeError(f"the build {source} has no table {table} to copy into the serving copy")
+                if table in SERVING_COLUMNS:
+                    kinds = dict(columns)
+                    missing = [name for name in SERVING_COLUMNS[table] if name not in kinds]
+                    if missing:
+                        raise RuntimeError(f"the build's table {table} has no column {', '.join(missing)}")
+                    columns = [(name, kinds[name]) for name in SERVING_COLUMNS[table]]
+                definitions = ", ".join(f'"{name}" {_sqlite_type(kind)}' for name, kind in columns)
+                cursor.execute(f'create table "{table}" ({definitions}, primary key ({", ".join(key)})) '
+                               "without rowid")
+                cursor.adbc_ingest(table, con.sql(f'select {", ".join(_serving_value(n, k) for n, k in columns)} '
+                                                  f'from main."{table}"'), mode="append")
+                for number, index in enumerate(indexes, 1):
+                    cursor.execute(f'create index "{table}_by_{number}" on "{table}" ({", ".join(index)})')
+            # No ANALYZE: with its statistics SQLite builds a Bloom filter over a whole table
+            # for a keyed sparkline (10 ms instead of 0.15 ms at year scale).
+            cursor.execute("commit")
     finally:
         lite.close()
+        con.close()
+
+
+def _serving_value(name: str, duckdb_type: str) -> str:
+    """The select expression of a column as the serving copy stores it (``_sqlite_type``)."""
+    kind = _sqlite_type(duckdb_type)
+    if kind == "REAL":
+        return f'cast("{name}" as double) as "{name}"'
+    if kind == "INTEGER":
+        return f'cast("{name}" as bigint) as "{name}"'
+    if duckdb_type.upper() != "VARCHAR":
+        return f'cast("{name}" as varchar) as "{name}"'
+    return f'"{name}"'
 
 
 def _tables(con: duckdb.DuckDBPyConnection, database: str | None = None) -> set[str]:

@@ -1,7 +1,8 @@
--- The serving copy's (SQLite) api_entity_sparkline, overall rows only (a
--- country's sparkline is read from the release file): one entity's last $days
--- days ending on $end_day, zero-filled, each day's §8 totals (range_totals).
--- Parameters (prepared statement): $1 entity_type, $2 entity_id, $3 end_day, $4 days
+-- The serving copy's (SQLite) api_entity_sparkline: one entity's last $days
+-- days ending on $end_day, zero-filled, each day's §8 totals (range_totals);
+-- with $country, the rows of that country in the breakdown.
+-- Parameters (prepared statement): $1 entity_type, $2 entity_id, $3 end_day, $4 days, $5 country
+-- ($5 NULL: the overall row.)
 
 with recursive
 
@@ -11,12 +12,28 @@ days (series_date) as (
 
 ),
 
-entity_rows as (
+-- materialized: the few rows once (SQLite would evaluate the union per day)
+entity_rows as materialized (
 
-    select *
+    select
+        date,
+        {{ serving_range_part_columns() }}
     from {{ serving_table('entity_daily_range_parts') }}
     where
-        entity_type = $1
+        $5 is null
+        and entity_type = $1
+        and entity_id = $2
+        and date between date($3, printf('-%d days', $4 - 1)) and $3
+
+    union all
+
+    select
+        date,
+        {{ serving_range_part_columns() }}
+    from {{ serving_table('entity_country_range_parts') }}
+    where
+        country_code = $5
+        and entity_type = $1
         and entity_id = $2
         and date between date($3, printf('-%d days', $4 - 1)) and $3
 

@@ -11,14 +11,19 @@ days (series_date) as (
 
 ),
 
--- materialized: the level's rows of the range once (SQLite would rescan them per day)
+-- materialized, one row per day: the level's rows of the range summed per day
+-- once (the join below would otherwise scan every row of the level per day).
+-- A day's sums summed again are the same values (range_total_sums).
 level_rows as materialized (
 
-    select *
+    select
+        date,
+        {{ range_total_sums('sqlite') }}
     from {{ serving_table('entity_daily_range_parts') }}
     where
         entity_type = $1
         and date between date($2, printf('-%d days', $3 - 1)) and $2
+    group by date
 
 ),
 

@@ -3,7 +3,8 @@
     SQLite has no three-part names, so those analyses name a table with
     serving_table() instead of ref(); the copy is made of the same tables. -#}
 {% macro serving_table(name) -%}
-    {%- if name not in ['entity_names', 'entity_daily_range_parts', 'entity_daily_metrics', 'entity_cohort_curves'] -%}
+    {%- if name not in ['entity_names', 'entity_daily_range_parts', 'entity_daily_metrics', 'entity_country_range_parts',
+                        'entity_cohort_curves'] -%}
         {{ exceptions.raise_compiler_error('serving_table: ' ~ name ~ ' is not in the serving copy') }}
     {%- endif -%}
     "{{ name }}"
@@ -17,6 +18,12 @@
     select date(series_date, '+1 day') as series_date
     from days
     where series_date < {{ end_day }}
+{%- endmacro %}
+
+{#- The range parts' columns (every column of a range_parts table but its key),
+    comma-separated: what a union of overall and country rows selects. -#}
+{% macro serving_range_part_columns() -%}
+    {{ ad_precompute.range_total_parts().keys() | join(', ') }}
 {%- endmacro %}
 
 {#- The columns of a day row as the read API returns it: every column of

@@ -91,9 +91,8 @@ def country_totals(rel: Release, level: str, entity_id: str, first: _dt.date, la
 
 def entity_sparkline(rel: Release, level: str, entity_id: str, last: _dt.date, days: int,
                      names: tuple[str, ...], country: str | None) -> bytes:
-    # the serving copy holds the overall rows; a country's sparkline reads the release file
-    rows = rel.query("api_entity_sparkline", serving=country is None, entity_type=level, entity_id=entity_id,
-                     end_day=last, days=days, country=country)
+    rows = rel.query("api_entity_sparkline", entity_type=level, entity_id=entity_id, end_day=last, days=days,
+                     country=country)
     return Sparkline(entity_type=level, entity_id=entity_id, country=country, start=rows[0]["date"], end=last,
                      days=days, metrics=list(names), **_sparkline(rows, names)).model_dump_json().encode()
 
@@ -120,8 +119,9 @@ def overview_sparkline(rel: Release, level: str, last: _dt.date, days: int, name
 
 def user_list(rel: Release, level: str, entity_id: str, day: _dt.date, list_name: str, country: str | None,
               limit: int, offset: int) -> bytes:
-    rows = rel.query("api_entity_user_list", entity_type=level, entity_id=entity_id, day=day, list=list_name,
-                     country=country, page_limit=limit, page_offset=offset)
+    # the serving copy holds the overall lists; a country's list is read from the release file
+    rows = rel.query("api_entity_user_list", serving=country is None, entity_type=level, entity_id=entity_id,
+                     day=day, list=list_name, country=country, page_limit=limit, page_offset=offset)
     return UserList(entity_type=level, entity_id=entity_id, date=day, country=country, list=list_name,
                     total=rows[0]["total_rows"] if rows else 0, limit=limit, offset=offset,
                     user_ids=[row["distinct_id"] for row in rows
