@@ -330,8 +330,8 @@ def report(args, machine: dict, rel: dict, server: dict, results: dict, seconds:
          "Throughput (8 clients, new)", "Server CPU / request", "Errors"], rows, "lllllrrrr"))
     if before is not None:
         lines.append("\n## Before / after\n")
-        lines.append("The same passes (same paths, same seed) on a release of the same data set built and served "
-                     f"by the code before the serving copy (`{before['server']['cmd']}`, release run "
+        lines.append("The same passes (same paths, same seed) of the `--before` run, on a release of the same data "
+                     f"set built and served by another checkout (`{before['server']['cmd']}`, release run "
                      f"`{before['release']['run_id']}`). p50 / p95 / p99.\n")
         rows = []
         for key, label, _ in ENDPOINTS:
