@@ -91,12 +91,13 @@ def report(args, machine: dict, data: dict, builds: dict[str, list[dict]], curve
         [f"`{CURVES}` model (median)", fmt_s(median(curve_model)), "—", "node time in run_results.json"],
         ["… its data tests (median, summed)", fmt_s(median(curve_tests)), "—", "key, grid and spend, "
          "non-decreasing, row checks"],
-        ["… its unit tests (median, summed)", fmt_s(median(unit_tests)), "—", "five cases"],
+        ["… its unit tests (median, summed)", fmt_s(median(unit_tests)), "—", "two unit tests, five cases"],
         ["`int_revenuecat_events_windowed` (median)", fmt_s(windowed["with"]), fmt_s(windowed["without"]),
          "holds the renewals for the curves in both variants"],
     ], "lrrl")]
     lines += [f"\nTotal time of this benchmark: {fmt_s(elapsed)}. The machine is shared (2 cores): compare "
-              "the ratio, measured within the run, rather than absolute seconds.\n"]
+              "the ratio, measured within the run, rather than absolute seconds; under load the CPU-time "
+              "ratio is the steadier of the two.\n"]
     return "\n".join(lines)
 
 

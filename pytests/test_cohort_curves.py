@@ -134,7 +134,8 @@ def test_range_values_worked_out_by_hand(tiny_con, key):
                              ).quantize(Decimal("0.0001"))
     for horizon, values in expected["horizons"].items():
         row = by_horizon[horizon]
-        assert roas[horizon] == (None if values["roas"] is None else Decimal(values["roas"])), horizon
+        expected_roas = values["cohort_roas"]
+        assert roas[horizon] == (None if expected_roas is None else Decimal(expected_roas)), horizon
         assert row["complete_cohort_days"] == values["complete_cohort_days"], horizon
         for column in ("net_revenue_usd", "meta_spend"):
             if column in values:

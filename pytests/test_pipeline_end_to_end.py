@@ -117,6 +117,17 @@ BREAKAGES = {
                                  "where entity_id = '000777' and country_code = 'US'",
     "parent_equals_sum_of_ads": "update entity_daily_metrics set meta_clicks = 999 "
                                 "where entity_id = 'c1' and date = '2025-01-02'",
+    # the cohort curves (docs/metrics.md §9)
+    "unique_key_entity_cohort_curves": "insert into entity_cohort_curves select * from entity_cohort_curves "
+                                       "where entity_id = 'a2' and cohort_date = '2025-01-05' "
+                                       "and days_since_cohort = 7",
+    "entity_cohort_curves_grid_complete": "delete from entity_cohort_curves where entity_id = 'as2' "
+                                          "and cohort_date = '2025-01-08' and days_since_cohort = 30",
+    "entity_cohort_curves_non_decreasing": "update entity_cohort_curves set gross_revenue_usd = 0 "
+                                           "where entity_id = '000777' and cohort_date = '2025-01-02' "
+                                           "and days_since_cohort = 14",
+    "entity_cohort_curves_row_checks": "update entity_cohort_curves set refunds_usd = -1 "
+                                       "where entity_id = 'c2' and cohort_date = '2025-01-03'",
 }
 # the row-by-row checks of one row_checks test: each must be named in its failing rows' failed_checks
 ROW_CHECK_BREAKAGES = {
@@ -142,7 +153,7 @@ def test_each_invariant_fails_on_data_that_breaks_it(tmp_path, tiny_build, tiny_
     finally:
         con.close()
     result = run_dbt(["test", "--store-failures", "--select", "entity_daily_metrics", "entity_country_breakdown",
-                      "--exclude", "test_type:unit", "--vars", tiny_vars(tiny_build["raw_dir"])],
+                      "entity_cohort_curves", "--exclude", "test_type:unit", "--vars", tiny_vars(tiny_build["raw_dir"])],
                      duckdb_path=broken, target_path=tmp_path / "target", check=False)
     assert result.returncode != 0
     results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]

@@ -157,8 +157,9 @@ def test_every_range_answer_of_the_copy_equals_the_release(release):
                 for sort, order in (("meta_spend", "desc"), ("estimated_roas", "asc"), ("name", "asc"),
                                     ("entity_id", "desc"), ("trial_conversion_rate_actual", "desc"),
                                     ("d7_cohort_roas", "desc"), ("payback_days", "asc")):
+                    # a cohort column: one page, of the whole level and of one parent
                     pages = ((50, 0), (2, 1), (10, 1000)) if sort in RANGE_METRICS or sort in ("name", "entity_id") \
-                        else ((2, 1),)
+                        else ((2, 1),) if parent_id in parents[:2] else ()
                     for limit, offset in pages:
                         params = {"entity_type": level, "start_day": start, "end_day": end, "parent_id": parent_id,
                                   "sort": sort, "sort_order": order, "page_limit": limit, "page_offset": offset}

@@ -324,34 +324,35 @@ CURVE_CELLS: dict[tuple[str, str, str, int], dict] = {
 }
 
 # Range totals of the curves over cohort days start..end (docs/metrics.md §9, read API):
-# per N, over the complete rows only, ROAS = sum(net) / sum(spend) (None here when no row
-# is complete, as the read API gives it); the payback day is the smallest N whose range
-# ROAS is at least 1. Worked out from CURVE_CELLS; every other day of these entities in
-# the ranges has no spend and no revenue.
+# per N, over the complete rows only, cohort_roas = sum(net) / sum(spend) (None here when
+# no row is complete, as the read API gives it), complete_cohort_days of cohort_days; the
+# payback day is the smallest N whose range ROAS is at least 1. Worked out from
+# CURVE_CELLS; every other day of these entities in the ranges has no spend and no revenue.
 CURVE_RANGES: dict[tuple[str, str, str, str], dict] = {
     # 01-02 .. 01-05: N = 0 complete on all 4 days; N = 7 on 01-02 and 01-03 (01-04 + 7 > 01-10);
     # N >= 14 on none. N = 0: 29.99 / 15.50 -> pays back on day 0.
     ("campaign", "c1", "2025-01-02", "2025-01-05"): {
-        "horizons": {0: dict(roas="1.9348", net_revenue_usd="29.99", meta_spend="15.50", complete_cohort_days=4),
-                     7: dict(roas="3.1600", net_revenue_usd="48.98", meta_spend="15.50", complete_cohort_days=2),
-                     14: dict(roas=None, complete_cohort_days=0), 30: dict(roas=None, complete_cohort_days=0)},
+        "horizons": {0: dict(cohort_roas="1.9348", net_revenue_usd="29.99", meta_spend="15.50", complete_cohort_days=4),
+                     7: dict(cohort_roas="3.1600", net_revenue_usd="48.98", meta_spend="15.50", complete_cohort_days=2),
+                     14: dict(cohort_roas=None, complete_cohort_days=0),
+                     30: dict(cohort_roas=None, complete_cohort_days=0)},
         "cohort_days": 4, "payback_days": 0},
     # N = 0: 0 / 15.50; N = 7: 18.99 / 15.50 -> pays back on day 7
     ("adset", "as1", "2025-01-02", "2025-01-05"): {
-        "horizons": {0: dict(roas="0.0000", net_revenue_usd="0.00", meta_spend="15.50", complete_cohort_days=4),
-                     7: dict(roas="1.2252", net_revenue_usd="18.99", meta_spend="15.50", complete_cohort_days=2),
-                     30: dict(roas=None, complete_cohort_days=0)},
+        "horizons": {0: dict(cohort_roas="0.0000", net_revenue_usd="0.00", meta_spend="15.50", complete_cohort_days=4),
+                     7: dict(cohort_roas="1.2252", net_revenue_usd="18.99", meta_spend="15.50", complete_cohort_days=2),
+                     30: dict(cohort_roas=None, complete_cohort_days=0)},
         "cohort_days": 4, "payback_days": 7},
     # ad 777 (u5 only), spend 5.50 on 01-02: net 0 at N = 0 and N = 7 -> no payback
     ("ad", "777", "2025-01-02", "2025-01-04"): {
-        "horizons": {0: dict(roas="0.0000", net_revenue_usd="0.00", meta_spend="5.50", complete_cohort_days=3),
-                     7: dict(roas="0.0000", net_revenue_usd="0.00", meta_spend="5.50", complete_cohort_days=2),
-                     30: dict(roas=None, complete_cohort_days=0)},
+        "horizons": {0: dict(cohort_roas="0.0000", net_revenue_usd="0.00", meta_spend="5.50", complete_cohort_days=3),
+                     7: dict(cohort_roas="0.0000", net_revenue_usd="0.00", meta_spend="5.50", complete_cohort_days=2),
+                     30: dict(cohort_roas=None, complete_cohort_days=0)},
         "cohort_days": 3, "payback_days": None},
     # c1 without 01-02: no spend, ROAS 0 -> no payback
     ("campaign", "c1", "2025-01-03", "2025-01-05"): {
-        "horizons": {0: dict(roas="0.0000", net_revenue_usd="0.00", meta_spend="0.00", complete_cohort_days=3),
-                     7: dict(roas="0.0000", net_revenue_usd="0.00", meta_spend="0.00", complete_cohort_days=1)},
+        "horizons": {0: dict(cohort_roas="0.0000", net_revenue_usd="0.00", meta_spend="0.00", complete_cohort_days=3),
+                     7: dict(cohort_roas="0.0000", net_revenue_usd="0.00", meta_spend="0.00", complete_cohort_days=1)},
         "cohort_days": 3, "payback_days": None},
 }
 

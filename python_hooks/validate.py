@@ -25,12 +25,15 @@ Cells
 ``--cases N`` cells are drawn with ``random.Random(--seed)`` (default 0). Levels
 alternate campaign / adset / ad inside each category:
 
-* 35% ``overall``          rows of entity_daily_metrics where something happened
-* 15% ``overall_empty``    rows of entity_daily_metrics with nothing (zeros, NULL lists)
-* 35% ``breakdown``        rows of entity_country_breakdown
+* 30% ``overall``          rows of entity_daily_metrics where something happened
+* 10% ``overall_empty``    rows of entity_daily_metrics with nothing (zeros, NULL lists)
+* 30% ``breakdown``        rows of entity_country_breakdown
 * 15% ``breakdown_absent`` (entity, date, country) with NO breakdown row; drawn near
   existing rows (same entity and date, other country; same entity and country, other
   day) or at random. The on-demand side must return no row either.
+* 15% ``curves``           (entity, cohort day) of entity_cohort_curves with cohort pairs
+  (docs/metrics.md §9), compared on every horizon; a warehouse built without the curves
+  is reported in ``skipped_tables`` and its share goes to the other categories.
 
 Rows of a pool are drawn as the k smallest ``hash(key, salt)`` with a salt from the
 seeded generator: a uniform sample without replacement, taken with a top-k instead of
@@ -54,8 +57,9 @@ computed_at and data_quality_score are skipped, keys are not compared)
 * A column the warehouse does not have (a mart built before the column was added, e.g.
   the ``*_estimate_pair_count`` columns of the source checks) is skipped and reported as
   skipped (``skipped_columns``), never a failure.
-* counts (INTEGER columns, the three ``*_estimate_pair_count`` included) and the six
-  ``*_user_ids`` lists: exact equality (NULL = NULL).
+* counts (INTEGER columns, the three ``*_estimate_pair_count`` and ``cohort_pair_count``
+  included), the six ``*_user_ids`` lists and ``is_complete``: exact equality (NULL = NULL).
+  The curves' columns take the rule of their contract type (catalogue.contract_types).
 * money (``*_usd``, ``meta_spend``, ``*_cost_per_*``; DECIMAL(18,2)): the stored value
   must equal the on-demand float rounded half-up to cents. Exactly: with ``q(v)`` =
   ``v`` quantized to 0.01 ROUND_HALF_UP and ``s = 1e-9 + 1e-12 * |x|``, match iff
@@ -65,12 +69,13 @@ computed_at and data_quality_score are skipped, keys are not compared)
   The slack grows with |x| and is added in decimal: in float, ``x + 1e-9 == x`` once
   |x| > ~8e6, which would make the rule stricter than intended for large sums.
 * rates and ratios (the six rates, DECIMAL(5,4); the two accuracy ratios,
-  click_to_trial_rate, estimated_roas, DECIMAL(18,4), which can exceed 10,000):
+  click_to_trial_rate, estimated_roas, cohort_roas, DECIMAL(18,4), which can exceed 10,000):
   ``abs(stored - x) <= 1e-4 + 1e-9 + 1e-12 * |x|``. A stored value that is not ``x``
   rounded half-up to 4 decimals (same slack rule) is listed as a rounding note, without
   failing the cell.
 * a value that cannot be compared (NaN, ±Infinity, beyond any DECIMAL) is a mismatch.
-* row presence (breakdown): both sides must agree that the row exists.
+* row presence (breakdown): both sides must agree that the row exists; (curves) both sides
+  must give the same horizons.
 
 A cell matches when every column matches. The gate passes when cells were drawn, the
 share of matching cells is at least the threshold (99.9%: with up to 999 cells, a single
@@ -498,7 +503,8 @@ def _stored_curves(con, cells: list[Cell]) -> dict[tuple, dict[int, dict]]:
     rows = _rows(con, f"""
         select t.* from main.{CURVES} as t
         semi join (select unnest(?::struct(entity_type varchar, entity_id varchar, cohort_date date)[]) as k) as w
-            on t.entity_type = w.k.entity_type and t.entity_id = w.k.entity_id and t.cohort_date = w.k.cohort_date""",
+            on t.entity_type = w.k.entity_type and t.entity_id = w.k.entity_id
+            and t.cohort_date = w.k.cohort_date""",
                  [wanted])
     out: dict[tuple, dict[int, dict]] = defaultdict(dict)
     for r in rows:
