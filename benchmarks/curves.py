@@ -76,7 +76,7 @@ def report(args, machine: dict, data: dict, builds: dict[str, list[dict]], curve
         ["Date", time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())],
         ["Load average before / after", f"{load_before} / {load_after}"],
     )
-    lines += ["## Data set\n", f"`{data.get('dir')}`: {data.get('rows', 'n/a')} source rows; "
+    lines += ["\n## Data set\n", f"`{data.get('dir')}`: {data.get('rows', 'n/a')} source rows; "
               f"`{CURVES}`: {curve_rows:,} rows (every entity-day of `entity_daily_metrics` × 6 horizons).\n"]
     lines += ["## Results\n", md_table(["Measure", "With the curves", "Without", "Detail"], [
         ["`dbt build` wall time (median)", fmt_s(wall["with"]), fmt_s(wall["without"]),

@@ -170,7 +170,7 @@ def test_validate_matches_on_demand(tiny_run):
     report = _report(work, "precompute_validate_report.json")
     assert report["share_percent"] == 100.0 and report["mismatches"] == []
     assert report["raw_data_dir"] == str(work / "raw")
-    assert set(report["per_category"]) == {"overall", "overall_empty", "breakdown", "breakdown_absent"}
+    assert set(report["per_category"]) == {"overall", "overall_empty", "breakdown", "breakdown_absent", "curves"}
     assert {c["entity_type"] for c in report["cells_compared"]} == {"campaign", "adset", "ad"}
     # deterministic for a seed
     again = precompute(work, "validate", "--cases", "200", "--warehouse", "wh/tiny.duckdb", "--raw-dir", "raw")

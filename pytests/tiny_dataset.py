@@ -16,9 +16,8 @@ Users:
   u6  only abi_ad_set_id as2 (campaign c1 filled from the adset), country '' → ZZ
   `bad,id` and NULL distinct_id are rejected.
 
-Cohort curves (docs/metrics.md §9): u1 also renews prod_w on 01-09 (19.99, D + 7 of
-its trial); renewals enter no metric but the curves. CURVE_CELLS and CURVE_RANGES
-below are worked out by hand.
+Cohort curves (docs/metrics.md §9): CURVE_RANGES below are worked out by hand on
+TABLES, CURVE_CELLS on EDGES (which adds a renewal).
 
 EDGES adds to it every reject case of the source checks and the edge values (one
 build, pytests/test_source_contract_v2.py and test_metrics.py):
@@ -30,6 +29,8 @@ build, pytests/test_source_contract_v2.py and test_metrics.py):
   ad refund_once  user d12: trial, purchase, conversion and one refund of prod_d on 01-02
               (the refund counts once)
   ad country_only only in the per-country Meta table, label Namibia -> 'NA'
+  u1's renewal of prod_w on 01-09 (19.99, D + 7 of its trial): it enters no metric
+              but the cohort curves
   blank_ids   empty abi ids (read as NULL) on ad a2, country FR
   and rejected events, metrics rows and names (see test_source_contract_v2.py).
 """
@@ -99,7 +100,6 @@ TABLES: dict[str, str] = {
             ('e01', 'u1', 'RC Trial started',     '2025-01-02 10:00:00', 'prod_w', null),  -- duplicate delivery
             ('e02', 'u1', 'RC Trial converted',   '2025-01-09 10:00:00', 'prod_w', 9.99),
             ('e03', 'u1', 'RC Cancellation',      '2025-01-09 12:00:00', 'prod_w', -9.99), -- refund
-            ('e06', 'u1', 'RC Renewal',           '2025-01-09 11:00:00', 'prod_w', 19.99), -- renewal (curves only)
             ('e04', 'u1', 'RC Trial started',     '2024-12-31 09:00:00', 'prod_m', null),  -- before start_date
             ('e05', 'u1', 'RC Initial purchase',  '2025-01-11 09:00:00', 'prod_y', 49.99), -- after as_of_date
             ('e10', 'u2', 'RC Trial started',     '2025-01-02 00:00:00', 'prod_w', null),  -- midnight
@@ -227,6 +227,7 @@ EDGES: dict[str, str] = {
                 ('d12_p',       'd12',           'RC Initial purchase', '2025-01-02 09:00:00', 'prod_d', '6.00'),
                 ('d12_c',       'd12',           'RC Trial converted',  '2025-01-02 10:00:00', 'prod_d', '7.00'),
                 ('d12_r',       'd12',           'RC Cancellation',     '2025-01-02 11:00:00', 'prod_d', '-7.00'),
+                ('e06',         'u1',            'RC Renewal',          '2025-01-09 11:00:00', 'prod_w', '19.99'),
                 ('blank_e1',    'blank_ids',     'RC Trial started',    '2025-01-03 10:00:00', 'prod_w', null)
             ) as t(event_uuid, distinct_id, event_name, event_time, product_id, revenue_usd)
         )
@@ -271,10 +272,10 @@ EDGES: dict[str, str] = {
 }
 
 
-# Cohort curve rows of entity_cohort_curves worked out by hand (docs/metrics.md §9),
-# key (level, entity, cohort day, N). The cohort pairs of 2025-01-02 and what they earn,
-# as (day after D: event):
-#   u1 prod_w trial from 10:00: 7: conversion 9.99, renewal 19.99, refund 9.99
+# Cohort curve rows of entity_cohort_curves worked out by hand (docs/metrics.md §9) on
+# EDGES, key (level, entity, cohort day, N). The cohort pairs of 2025-01-02 and what they
+# earn, as (day after D: event):
+#   u1 prod_w trial from 10:00: 7: conversion 9.99, renewal 19.99 (EDGES only), refund 9.99
 #   u2 prod_w trial from 00:00: 3: refund 1.00 (a refund at or after the start counts,
 #                                  converted or not; its prod_m conversion is another product)
 #   u3 prod_y purchase 08:00:   0: purchase 49.99; 1: refund 49.99
@@ -323,26 +324,30 @@ CURVE_CELLS: dict[tuple[str, str, str, int], dict] = {
         net_revenue_usd="0.00", cohort_roas="0.0000", is_complete=True),
 }
 
-# Range totals of the curves over cohort days start..end (docs/metrics.md §9, read API):
-# per N, over the complete rows only, cohort_roas = sum(net) / sum(spend) (None here when
-# no row is complete, as the read API gives it), complete_cohort_days of cohort_days; the
-# payback day is the smallest N whose range ROAS is at least 1. Worked out from
-# CURVE_CELLS; every other day of these entities in the ranges has no spend and no revenue.
+# Range totals of the curves over cohort days start..end (docs/metrics.md §9, read API), on
+# TABLES (what a release of the tiny set holds; no renewal): per N, over the complete rows
+# only, cohort_roas = sum(net) / sum(spend) (None here when no row is complete, as the read
+# API gives it), complete_cohort_days of cohort_days; the payback day is the smallest N
+# whose range ROAS is at least 1. From the pairs listed above CURVE_CELLS, without u1's
+# renewal; every other day of these entities in the ranges has no spend and no revenue.
+# as_of_date 01-10: N = 0 is complete on every day, N = 7 for D <= 01-03, N >= 14 never.
 CURVE_RANGES: dict[tuple[str, str, str, str], dict] = {
-    # 01-02 .. 01-05: N = 0 complete on all 4 days; N = 7 on 01-02 and 01-03 (01-04 + 7 > 01-10);
-    # N >= 14 on none. N = 0: 29.99 / 15.50 -> pays back on day 0.
+    # c1 = u1 + u2 + u6, spend 15.50 on 01-02. N = 0: u6's purchase 29.99 / 15.50 -> pays
+    # back on day 0. N = 7 (01-02, 01-03 complete): 29.99 + 9.99 = 39.98 - (9.99 + 1.00) = 28.99
     ("campaign", "c1", "2025-01-02", "2025-01-05"): {
         "horizons": {0: dict(cohort_roas="1.9348", net_revenue_usd="29.99", meta_spend="15.50", complete_cohort_days=4),
-                     7: dict(cohort_roas="3.1600", net_revenue_usd="48.98", meta_spend="15.50", complete_cohort_days=2),
+                     7: dict(cohort_roas="1.8703", net_revenue_usd="28.99", meta_spend="15.50", complete_cohort_days=2),
                      14: dict(cohort_roas=None, complete_cohort_days=0),
                      30: dict(cohort_roas=None, complete_cohort_days=0)},
         "cohort_days": 4, "payback_days": 0},
-    # N = 0: 0 / 15.50; N = 7: 18.99 / 15.50 -> pays back on day 7
+    # as1 = u1 + u2 + u5, spend 15.50: N = 0: 0; N = 7: 9.99 + 9.99 - (9.99 + 1.00 + 9.99) = -1.00
+    # -> -0.0645: spend and no payback
     ("adset", "as1", "2025-01-02", "2025-01-05"): {
         "horizons": {0: dict(cohort_roas="0.0000", net_revenue_usd="0.00", meta_spend="15.50", complete_cohort_days=4),
-                     7: dict(cohort_roas="1.2252", net_revenue_usd="18.99", meta_spend="15.50", complete_cohort_days=2),
+                     7: dict(cohort_roas="-0.0645", net_revenue_usd="-1.00", meta_spend="15.50",
+                             complete_cohort_days=2),
                      30: dict(cohort_roas=None, complete_cohort_days=0)},
-        "cohort_days": 4, "payback_days": 7},
+        "cohort_days": 4, "payback_days": None},
     # ad 777 (u5 only), spend 5.50 on 01-02: net 0 at N = 0 and N = 7 -> no payback
     ("ad", "777", "2025-01-02", "2025-01-04"): {
         "horizons": {0: dict(cohort_roas="0.0000", net_revenue_usd="0.00", meta_spend="5.50", complete_cohort_days=3),
