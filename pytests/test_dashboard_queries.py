@@ -45,7 +45,7 @@ def test_every_query_compiles(compiled):
         "api_entity_table", "api_entity_names", "api_entity_daily_rows", "api_entity_sparkline",
         "api_overview_sparkline", "api_entity_user_list", "api_level_sparklines",
         "api_quality_checks", "api_source_freshness",
-        "api_entity_range_totals", "api_level_range_totals",
+        "api_entity_range_totals", "api_level_range_totals", "api_entity_curve",
     }
 
 

@@ -763,6 +763,7 @@ async function loadCurve(generation) {
           "have (the value is over those days). A horizon no cohort day has reached is not drawn. Actual revenue ",
           "(conversions, purchases, renewals, less refunds), where the estimate is a forecast.")),
       curveTable(curve.horizons)));
+}
 
 // ------------------------------------------------------------------ rates and their denominators
 
@@ -880,7 +881,7 @@ function readView() {
   const level = params.get("level");
   document.getElementById("overview-level").value = level in CHILD_LEVEL ? level : "campaign";
   const sortKey = params.get("sort");
-  state.sort = ["name", ...COLUMNS.map((c) => c.metric)].includes(sortKey)
+  state.sort = ["name", ...COLUMNS.map((c) => c.metric), ...COHORT_COLUMNS.map((c) => c.name)].includes(sortKey)
     ? { key: sortKey, order: params.get("order") === "asc" ? "asc" : "desc" }
     : { key: VIEW.sort, order: VIEW.order };
   const metric = params.get("metric");
