@@ -337,11 +337,12 @@ def test_countries_of_a_single_day(client):
 #
 # The cohort pairs and what they earn, from tiny_dataset.py (as_of 2025-01-10):
 #   c1 on 01-02: u1 prod_w (trial), u2 prod_w (trial), u6 prod_y (purchase 29.99 at the start: D0).
-#     u1 converts 9.99, renews 19.99 and is refunded 9.99 on 01-09 (D7); u2's prod_w refund of 1.00
-#     on 01-05 (D3) counts (a refund at or after the pair's start), her 4.99 is prod_m (another product).
-#     Net D0 29.99, D7 and later 29.99 + 9.99 + 19.99 - 9.99 - 1.00 = 48.98; spend 15.50.
+#     u1 converts 9.99 and is refunded 9.99 on 01-09 (D7; its renewal is in the EDGES set only);
+#     u2's prod_w refund of 1.00 on 01-05 (D3) counts (a refund at or after the pair's start), her
+#     4.99 is prod_m (another product).
+#     Net D0 29.99, D7 and later 29.99 + 9.99 - 9.99 - 1.00 = 28.99; spend 15.50.
 #   c1 on 01-09: u6 prod_w (trial), nothing earned; spend 0. Every other c1 day: no pair, no spend.
-#   ad 000777 on 01-02: u1 and u2's trials: D0 0, D7 29.98 - 10.99 = 18.99; spend 10.00.
+#   ad 000777 on 01-02: u1 and u2's trials: D0 0, D7 9.99 - 10.99 = -1.00; spend 10.00.
 #   ad 777 on 01-02: u5 prod_w: refund 9.99 on 01-04, conversion 9.99 on 01-06 (0 is not a refund):
 #     D7 net 0; spend 5.50. Ads a2, ghost: no spend; orphan: 3.00 on 01-03, no pair.
 # A row is complete when D + N <= 01-10: D0 every day, D7 the cohort days 01-01 .. 01-03, D14 .. D90 none.
@@ -357,9 +358,9 @@ def test_curve_of_a_range_counts_only_the_complete_cohort_days(client):
         "campaign", "c1", "2025-01-01", "2025-01-10")
     assert body["horizons"] == [
         _horizon(0, 29.99, 15.5, approx(29.99 / 15.5), 10, 10),
-        # D7: only 01-01 .. 01-03 are complete (3 of 10): 01-02's 48.98 against its 15.50;
-        # 01-09's row (D7 not yet reached) does not count
-        _horizon(7, 48.98, 15.5, approx(48.98 / 15.5), 3, 10),
+        # D7: only 01-01 .. 01-03 are complete (3 of 10): 01-02's 29.99 + 9.99 - (9.99 + 1.00)
+        # = 28.99 against its 15.50 (tiny_dataset.CURVE_RANGES); later days do not count
+        _horizon(7, 28.99, 15.5, approx(28.99 / 15.5), 3, 10),
         # no cohort day has reached D14 or later: no ratio (not 0: nothing has arrived yet)
         *[_horizon(n, 0.0, 0.0, None, 0, 10) for n in (14, 30, 60, 90)],
     ]
@@ -367,13 +368,14 @@ def test_curve_of_a_range_counts_only_the_complete_cohort_days(client):
     assert body["payback_days"] == 0
 
 
-def test_curve_paying_back_on_day_7_and_one_that_does_not(client):
-    # ad 000777: D0 0 / 10.00 = 0; D7 18.99 / 10.00 = 1.899 (D7 complete on 01-02 and 01-03): day 7
+def test_curve_paying_back_and_ones_that_do_not(client):
+    # c1 pays back on day 0 (test above). ad 000777 (as1 without u5's ad 777): D0 0 / 10.00 = 0;
+    # D7 (complete on 01-02 and 01-03) as1's -1.00 less 777's 0 = -1.00 / 10.00: no payback
     body = ok(client, "/api/entities/ad/000777/curve", start="2025-01-02", end="2025-01-08")
     assert [(h["days_since_cohort"], h["cohort_roas"], h["complete_cohort_days"], h["cohort_days"])
-            for h in body["horizons"]] == [(0, 0.0, 7, 7), (7, approx(1.899), 2, 7), (14, None, 0, 7),
+            for h in body["horizons"]] == [(0, 0.0, 7, 7), (7, approx(-0.1), 2, 7), (14, None, 0, 7),
                                            (30, None, 0, 7), (60, None, 0, 7), (90, None, 0, 7)]
-    assert body["payback_days"] == 7
+    assert body["payback_days"] is None
     # ad 777 (u5's refund 9.99 and conversion 9.99): 0 / 5.50 at D0 and D7: no payback
     body = ok(client, "/api/entities/ad/777/curve", start="2025-01-01", end="2025-01-10")
     assert [(h["days_since_cohort"], h["net_revenue_usd"], h["meta_spend"], h["cohort_roas"])
@@ -397,26 +399,26 @@ def test_curve_parameters_are_checked_like_the_other_endpoints(client):
 
 
 def test_entity_table_carries_the_cohort_columns_and_sorts_by_them(client):
-    # ads over the window, D7 (cohort days 01-01 .. 01-03 complete): 000777 18.99 / 10.00 = 1.899,
-    # paid back on day 7; 777 0 / 5.50 = 0; orphan 0 / 3.00; a2 and ghost no spend: 0.
+    # ads over the window, D7 (cohort days 01-01 .. 01-03 complete): 000777 -1.00 / 10.00 = -0.1;
+    # 777 0 / 5.50 = 0; orphan 0 / 3.00; a2 and ghost no spend: 0. No payback.
     # D30: no complete day -> NULL. Ascending, ties by entity_id.
     rows = ok(client, "/api/entities", level="ad", sort="d7_cohort_roas", order="asc")["rows"]
     assert [(r["entity_id"], r["cohort"]) for r in rows] == [
+        ("000777", {"d7_cohort_roas": approx(-0.1), "d30_cohort_roas": None, "payback_days": None}),
         ("777", {"d7_cohort_roas": 0.0, "d30_cohort_roas": None, "payback_days": None}),
         ("a2", {"d7_cohort_roas": 0.0, "d30_cohort_roas": None, "payback_days": None}),
         ("ghost", {"d7_cohort_roas": 0.0, "d30_cohort_roas": None, "payback_days": None}),
         ("orphan", {"d7_cohort_roas": 0.0, "d30_cohort_roas": None, "payback_days": None}),
-        ("000777", {"d7_cohort_roas": approx(1.899), "d30_cohort_roas": None, "payback_days": 7}),
     ]
-    # adsets by payback, descending: as1 (u1, u2, u5: 18.99 / 15.50 at D7) pays back on day 7;
-    # as2 (u6's 29.99 on D0, no spend: 0) never
+    # adsets by payback, descending: as1 (u1, u2, u5: -1.00 / 15.50 at D7) and as2 (u6's 29.99
+    # on D0, no spend: 0) never pay back (NULLs, ties by entity_id)
     rows = ok(client, "/api/entities", level="adset", sort="payback_days", order="desc")["rows"]
     assert [(r["entity_id"], r["cohort"]["d7_cohort_roas"], r["cohort"]["payback_days"]) for r in rows] == [
-        ("as1", approx(18.99 / 15.5), 7), ("as2", 0.0, None)]
-    # campaigns: c1 D7 48.98 / 15.50, payback D0 (29.99 / 15.50); c2 and c9 have no spend
+        ("as1", approx(-1.00 / 15.5), None), ("as2", 0.0, None)]
+    # campaigns: c1 D7 28.99 / 15.50, payback D0 (29.99 / 15.50); c2 and c9 have no spend
     rows = ok(client, "/api/entities", level="campaign", sort="payback_days", order="asc")["rows"]
     assert [(r["entity_id"], r["cohort"]["d7_cohort_roas"], r["cohort"]["payback_days"]) for r in rows] == [
-        ("c1", approx(48.98 / 15.5), 0), ("c2", 0.0, None), ("c9", 0.0, None)]
+        ("c1", approx(28.99 / 15.5), 0), ("c2", 0.0, None), ("c9", 0.0, None)]
     # a range no cohort day of which has reached D7: NULL, sorted last either way
     rows = ok(client, "/api/entities", level="campaign", start="2025-01-04", end="2025-01-10",
               sort="d7_cohort_roas", order="asc")["rows"]

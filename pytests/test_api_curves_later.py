@@ -39,17 +39,17 @@ def later_client(tmp_path_factory):
 def test_curve_where_only_some_cohort_days_are_complete_for_d30(later_client):
     # as_of 02-10 adds u1's prod_y purchase of 49.99 on 01-11 (c1 via ad 000777: a pair of that day,
     # earned on D0) and 000777's 8.00 spend on 01-12. Over the cohort days 01-01 .. 01-31 (31):
-    #   D0, D7: every day complete: net 29.99 + 49.99 = 79.98 (D0), 48.98 + 49.99 = 98.97 (D7);
+    #   D0, D7: every day complete: net 29.99 + 49.99 = 79.98 (D0), 28.99 + 49.99 = 78.98 (D7);
     #           spend 15.50 + 8.00 = 23.50
-    #   D14: complete up to 01-27 (27 of 31): 98.97 / 23.50
-    #   D30: complete up to 01-11 (11 of 31): 01-12's 8.00 is left out: 98.97 / 15.50
+    #   D14: complete up to 01-27 (27 of 31): 78.98 / 23.50
+    #   D30: complete up to 01-11 (11 of 31): 01-12's 8.00 is left out: 78.98 / 15.50
     #   D60, D90: none
     body = ok(later_client, "/api/entities/campaign/c1/curve", start="2025-01-01", end="2025-01-31")
     assert body["horizons"] == [
         _horizon(0, 79.98, 23.5, approx(79.98 / 23.5), 31, 31),
-        _horizon(7, 98.97, 23.5, approx(98.97 / 23.5), 31, 31),
-        _horizon(14, 98.97, 23.5, approx(98.97 / 23.5), 27, 31),
-        _horizon(30, 98.97, 15.5, approx(98.97 / 15.5), 11, 31),
+        _horizon(7, 78.98, 23.5, approx(78.98 / 23.5), 31, 31),
+        _horizon(14, 78.98, 23.5, approx(78.98 / 23.5), 27, 31),
+        _horizon(30, 78.98, 15.5, approx(78.98 / 15.5), 11, 31),
         _horizon(60, 0.0, 0.0, None, 0, 31),
         _horizon(90, 0.0, 0.0, None, 0, 31),
     ]
@@ -58,4 +58,4 @@ def test_curve_where_only_some_cohort_days_are_complete_for_d30(later_client):
     rows = ok(later_client, "/api/entities", level="campaign", start="2025-01-01", end="2025-01-31",
               sort="d30_cohort_roas")["rows"]
     assert (rows[0]["entity_id"], rows[0]["cohort"]) == (
-        "c1", {"d7_cohort_roas": approx(98.97 / 23.5), "d30_cohort_roas": approx(98.97 / 15.5), "payback_days": 0})
+        "c1", {"d7_cohort_roas": approx(78.98 / 23.5), "d30_cohort_roas": approx(78.98 / 15.5), "payback_days": 0})
