@@ -51,10 +51,14 @@ def _totals(row: dict[str, Any]) -> dict[str, Any]:
     return {name: row[name] for name in RANGE_METRICS}
 
 
+DENOMINATORS = CATALOGUE.denominators
+PROVISIONAL = tuple((name, name + PROVISIONAL_SUFFIX) for name in CATALOGUE.provisional_metrics)
+
+
 def _denominators(row: dict[str, Any]) -> dict[str, Any]:
     """The denominators and provisional flags of one range row, as the response models name them."""
-    return {"denominators": {name: row[name] for name in CATALOGUE.denominators},
-            "provisional": {name: bool(row[name + PROVISIONAL_SUFFIX]) for name in CATALOGUE.provisional_metrics}}
+    return {"denominators": {name: row[name] for name in DENOMINATORS},
+            "provisional": {name: bool(row[flag]) for name, flag in PROVISIONAL}}
 
 
 def _sparkline(rows: list[dict[str, Any]], metrics: tuple[str, ...]) -> dict[str, Any]:
