@@ -111,3 +111,14 @@ def test_maturing_parts_count_the_cohorts_younger_than_refund_maturity_days(tiny
             assert (row["maturing_converted_user_count"], row["maturing_mixpanel_purchase_count"]) == expected, cutoff
     finally:
         con.close()
+
+
+def test_a_curve_pays_back_on_the_first_horizon_whose_range_roas_reaches_one(compiled, edges_con):
+    # EDGES adds u1's renewal of prod_w on 01-09 (19.99, D + 7 of its 01-02 trial). Ad 000777's
+    # cohort of 01-02 (u1, u2) earns nothing at D0 and 9.99 + 19.99 - (9.99 + 1.00) = 18.99 by D7,
+    # against 10.00 of spend (tiny_dataset.CURVE_CELLS); D14 and later are not complete on 01-10.
+    # So the range 01-02 .. 01-02 pays back on day 7, not 0 (and not 14: the first horizon wins).
+    rows = run_dicts(edges_con, compiled["api_entity_curve"], ["ad", "000777", date(2025, 1, 2), date(2025, 1, 2)])
+    assert [(r["days_since_cohort"], r["cohort_roas"], r["complete_cohort_days"]) for r in rows[:3]] == [
+        (0, 0.0, 1), (7, pytest.approx(18.99 / 10.00), 1), (14, None, 0)]
+    assert {r["payback_days"] for r in rows} == {7}
