@@ -432,7 +432,7 @@ def _write_serving_copy(source: Path, file: Path) -> None:
     complete). Each table goes across as an Arrow stream, from DuckDB straight into
     SQLite's C API (ADBC ingest), with no Python object per value: 3.5 M country rows
     take seconds, where ``executemany`` took 15 s. The rows come in the tables' stored
-    order, which is their key (the range-part models and the export sort them), so the
+    order, which is their key (the models end with ``order by`` their key), so the
     B-tree is appended to. Integers are copied as 64-bit integers, decimals as doubles
     (DuckDB's cast is the nearest double of the decimal), dates and timestamps as ISO text.
     """
