@@ -59,7 +59,7 @@ import stat
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import adbc_driver_sqlite.dbapi as adbc_sqlite
 import duckdb
@@ -302,10 +302,12 @@ class ReleaseStore:
 
     # ------------------------------------------------------------------ export
 
-    def export(self, build_file: Path, run_id: str, metadata: dict[str, Any], serving_copy: Path,
+    def export(self, build_file: Path, run_id: str, metadata: dict[str, Any], serving_copy: Callable[[], Path],
                run_report: dict[str, Any] | None = None, queries: dict[str, str] | None = None) -> Path:
         """Copy the published tables of ``build_file`` into a new, complete release directory,
-        with ``serving_copy`` (``write_serving_copy`` of the same build) moved beside them.
+        with the serving copy of the same build (``write_serving_copy``) moved beside them:
+        ``serving_copy()`` is called once the DuckDB file is written, and returns it (the run
+        writes it meanwhile).
 
         ``queries`` (name -> compiled SQL of ``analyses/``) are stored in the
         table ``precompute_queries`` for the read API (``python_hooks.api``).
@@ -356,7 +358,7 @@ class ReleaseStore:
             con.execute("checkpoint")
         finally:
             con.close()
-        os.replace(serving_copy, tmp_dir / SERVING_FILE)
+        os.replace(serving_copy(), tmp_dir / SERVING_FILE)
         wal = tmp_file.with_name(tmp_file.name + ".wal")
         if wal.exists():  # a clean close checkpoints; a WAL here would make read-only opens replay it
             raise RuntimeError(f"DuckDB left a WAL next to the new release: {wal}")

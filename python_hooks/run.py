@@ -303,10 +303,21 @@ def _timed(function: Callable[..., Any], *args: Any) -> tuple[Any, float]:
     return function(*args), time.monotonic() - started
 
 
-def publish(p: Plan, b: Build, g: Gates, serving: Future) -> Publication:
+def _compiled(p: Plan) -> dict[str, str] | Exception:
+    """The read queries (``compile_read_queries``), or why they could not be compiled."""
+    try:
+        return compile_read_queries(p.settings.project_dir, p.settings.target_dir, p.store.current_build,
+                                    p.dbt_vars)
+    except Exception as exc:  # noqa: BLE001 - reported by publish, which then keeps the old release
+        return exc
+
+
+def publish(p: Plan, b: Build, g: Gates, compiled: tuple[dict[str, str] | Exception, float],
+            serving: Future) -> Publication:
     """Make a release of the build and publish it; the previous release stays published on any error.
 
-    ``serving``: the serving copy being written beside the gate (``_timed`` ``write_serving_copy``).
+    ``compiled``: the read queries (``_timed`` ``_compiled``). ``serving``: the serving copy being
+    written beside the gate and the export (``_timed`` ``write_serving_copy``).
     """
     store, timings = p.store, {}
     started = time.monotonic()
@@ -325,17 +336,19 @@ def publish(p: Plan, b: Build, g: Gates, serving: Future) -> Publication:
             "previous_run_id": b.previous_run_id,
         }
         timings["fingerprint_seconds"] = time.monotonic() - started
-        t = time.monotonic()
-        # first: dbt compile opens the build for writing, which DuckDB refuses while the copy reads it
-        serving_copy, timings["serving_copy_seconds"] = serving.result()
-        timings["serving_copy_wait_seconds"] = time.monotonic() - t
-        t = time.monotonic()
-        queries = compile_read_queries(p.settings.project_dir, p.settings.target_dir, store.current_build,
-                                       p.dbt_vars)
-        timings["compile_queries_seconds"] = time.monotonic() - t
+        queries, timings["compile_queries_seconds"] = compiled
+        if isinstance(queries, Exception):
+            raise queries
+
+        def serving_copy() -> Path:  # export asks for it once the DuckDB file is written
+            waited = time.monotonic()
+            path, timings["serving_copy_seconds"] = serving.result()
+            timings["serving_copy_wait_seconds"] = time.monotonic() - waited
+            return path
+
         t = time.monotonic()
         release_file = store.export(b.build_file, p.run_id, metadata, serving_copy, queries=queries)
-        timings["export_seconds"] = time.monotonic() - t
+        timings["export_seconds"] = time.monotonic() - t - timings["serving_copy_wait_seconds"]
         t = time.monotonic()
         store.publish(p.run_id)
         timings["publish_seconds"] = time.monotonic() - t
@@ -477,11 +490,14 @@ def run(settings: RunSettings, out: TextIO | None = None) -> RunResult:
             if isinstance(b, int):
                 return RunResult(b, p.run_id)
             with ThreadPoolExecutor(max_workers=1) as pool:
-                # the serving copy only reads the build, as the gate does: it is written beside it
+                # dbt compile opens the build for writing, which DuckDB refuses while another
+                # connection reads it: the read queries are compiled first. The serving copy only
+                # reads the build, as the gate and the export do: it is written beside them.
+                compiled = _timed(_compiled, p) if b.ok else None
                 serving = pool.submit(_timed, p.store.write_serving_copy, b.build_file, p.run_id) if b.ok \
                     else None
                 g = gate(p, b)
-                pub = publish(p, b, g, serving) if g.passed and serving else None
+                pub = publish(p, b, g, compiled, serving) if g.passed and compiled and serving else None
             return report(p, b, g, pub)
     except RunInProgress as exc:
         return RunResult(EXIT_NOT_PUBLISHED, p.run_id, error=str(exc))
