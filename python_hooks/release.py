@@ -34,9 +34,9 @@ their user lists and the cohort curves' range columns, in SQLite tables
 ``WITHOUT ROWID`` keyed on (entity_type, entity_id, date[, country_code]; the
 curves on the horizon last): a row store answers a keyed read in
 microseconds, where DuckDB plans every statement. The run writes it from the
-build while the validation gate runs (``write_serving_copy``); ``export`` moves
-it into the release directory before the directory is renamed, so that the
-DuckDB file and its copy are published, and switched, together.
+build while the validation gate and the export run (``write_serving_copy``);
+``export`` moves it into the release directory before the directory is renamed,
+so that the DuckDB file and its copy are published, and switched, together.
 
 Inside a release file, next to the published tables: ``precompute_release`` (one
 row: the run id, the window and the metadata as JSON) and ``precompute_queries``
@@ -285,7 +285,7 @@ class ReleaseStore:
 
     def write_serving_copy(self, build_file: Path, run_id: str) -> Path:
         """Write the serving copy of ``build_file`` next to it (the run then exports it
-        with the release); it only reads the build, so it can run beside the gate."""
+        with the release); it only reads the build, so it can run beside the gate and the export."""
         file = self.build_file(run_id).parent / SERVING_FILE
         _write_serving_copy(build_file, file)
         return file
