@@ -28,8 +28,8 @@ from python_hooks.api.schemas import (
     EntityPage,
     EntityRow,
     LevelSparklines,
-    QualityChecks,
     LevelTotals,
+    QualityChecks,
     Sparkline,
     UserList,
 )
@@ -45,14 +45,13 @@ PAGE_VIEW = {"range_days": 14, "overview_days": 28, "row_spark_days": 14, "page_
 # The page shows a rate's denominator beside it ("39 % of 64") when it is below this.
 FEW = 100
 PROVISIONAL_SUFFIX = "_provisional"  # the 0/1 column of each provisional rate (macro range_total_denominators)
+# read once from the catalogue: a range answer names them on every row
+DENOMINATORS = CATALOGUE.denominators
+PROVISIONAL = tuple((name, name + PROVISIONAL_SUFFIX) for name in CATALOGUE.provisional_metrics)
 
 
 def _totals(row: dict[str, Any]) -> dict[str, Any]:
     return {name: row[name] for name in RANGE_METRICS}
-
-
-DENOMINATORS = CATALOGUE.denominators
-PROVISIONAL = tuple((name, name + PROVISIONAL_SUFFIX) for name in CATALOGUE.provisional_metrics)
 
 
 def _denominators(row: dict[str, Any]) -> dict[str, Any]:
