@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any, Callable, Iterator
 
-from python_hooks.api.reader import Release
+from python_hooks.api.reader import Release, serving_reads
 from python_hooks.api.schemas import (
     CATALOGUE,
     COHORT_COLUMNS,
@@ -65,6 +65,7 @@ def _sparkline(rows: list[dict[str, Any]], metrics: tuple[str, ...]) -> dict[str
             "series": {name: [float(row[name]) for row in rows] for name in metrics}}
 
 
+@serving_reads("api_entity_table")
 def entity_table(rel: Release, level: str, first: _dt.date, last: _dt.date, parent_id: str | None, sort: str,
                  order: str, limit: int, offset: int) -> bytes:
     rows = rel.query("api_entity_table", entity_type=level, start_day=first, end_day=last, parent_id=parent_id,
@@ -78,6 +79,7 @@ def entity_table(rel: Release, level: str, first: _dt.date, last: _dt.date, pare
               for row in rows if row["entity_id"] is not None]).model_dump_json().encode()
 
 
+@serving_reads("api_entity_range_totals", "api_entity_daily_rows")
 def entity_detail(rel: Release, level: str, entity_id: str, first: _dt.date, last: _dt.date) -> bytes:
     found = rel.entities[(level, entity_id)]
     params = {"entity_type": level, "entity_id": entity_id, "start_day": first, "end_day": last}
@@ -88,6 +90,7 @@ def entity_detail(rel: Release, level: str, entity_id: str, first: _dt.date, las
                         **_denominators(totals), daily=daily).model_dump_json().encode()
 
 
+@serving_reads("api_entity_curve")
 def entity_curve(rel: Release, level: str, entity_id: str, first: _dt.date, last: _dt.date) -> bytes:
     rows = rel.query("api_entity_curve", entity_type=level, entity_id=entity_id, start_day=first, end_day=last)
     horizons = [{"days_since_cohort": row["days_since_cohort"], **{name: row[name] for name in CURVE_METRICS},
@@ -97,12 +100,14 @@ def entity_curve(rel: Release, level: str, entity_id: str, first: _dt.date, last
                  payback_days=rows[0]["payback_days"] if rows else None).model_dump_json().encode()
 
 
+@serving_reads("dashboard_overall_and_country_14_days")
 def country_totals(rel: Release, level: str, entity_id: str, first: _dt.date, last: _dt.date) -> bytes:
     rows = rel.query("dashboard_overall_and_country_14_days", entity_type=level, entity_id=entity_id,
                      start_day=first, end_day=last)
     return COUNTRY_LIST.dump_json(COUNTRY_LIST.validate_python([{**row, **_denominators(row)} for row in rows]))
 
 
+@serving_reads("api_level_range_totals")
 def level_totals(rel: Release, level: str, first: _dt.date, last: _dt.date) -> bytes:
     """A level's totals over first..last and over the as many days before it (the previous
     period, kept only when it lies in the window), and the change of each metric."""
@@ -123,6 +128,7 @@ def level_totals(rel: Release, level: str, first: _dt.date, last: _dt.date) -> b
     ).model_dump_json().encode()
 
 
+@serving_reads("api_entity_sparkline")
 def entity_sparkline(rel: Release, level: str, entity_id: str, last: _dt.date, days: int,
                      names: tuple[str, ...], country: str | None) -> bytes:
     rows = rel.query("api_entity_sparkline", entity_type=level, entity_id=entity_id, end_day=last, days=days,
@@ -131,6 +137,7 @@ def entity_sparkline(rel: Release, level: str, entity_id: str, last: _dt.date, d
                      days=days, metrics=list(names), **_sparkline(rows, names)).model_dump_json().encode()
 
 
+@serving_reads("api_level_sparklines")
 def level_sparklines(rel: Release, level: str, parent_id: str | None, last: _dt.date, days: int,
                      names: tuple[str, ...]) -> bytes:
     rows = rel.query("api_level_sparklines", entity_type=level, parent_id=parent_id, end_day=last, days=days)
@@ -145,15 +152,28 @@ def level_sparklines(rel: Release, level: str, parent_id: str | None, last: _dt.
     ).model_dump_json().encode()
 
 
+@serving_reads("api_overview_sparkline")
 def overview_sparkline(rel: Release, level: str, last: _dt.date, days: int, names: tuple[str, ...]) -> bytes:
     rows = rel.query("api_overview_sparkline", entity_type=level, end_day=last, days=days)
     return Sparkline(entity_type=level, entity_id=None, country=None, start=rows[0]["date"], end=last, days=days,
                      metrics=list(names), **_sparkline(rows, names)).model_dump_json().encode()
 
 
-def user_list(rel: Release, level: str, entity_id: str, day: _dt.date, list_name: str, country: str | None,
-              limit: int, offset: int) -> bytes:
-    # the serving copy holds the overall lists; a country's list is read from the release file
+@serving_reads("api_entity_user_list")
+def user_list(rel: Release, level: str, entity_id: str, day: _dt.date, list_name: str, limit: int,
+              offset: int) -> bytes:
+    """One overall user list (the serving copy holds them)."""
+    return _user_list(rel, level, entity_id, day, list_name, None, limit, offset)
+
+
+def country_user_list(rel: Release, level: str, entity_id: str, day: _dt.date, list_name: str, country: str,
+                      limit: int, offset: int) -> bytes:
+    """One country's user list, read from the release file (the serving copy has no country lists)."""
+    return _user_list(rel, level, entity_id, day, list_name, country, limit, offset)
+
+
+def _user_list(rel: Release, level: str, entity_id: str, day: _dt.date, list_name: str, country: str | None,
+               limit: int, offset: int) -> bytes:
     rows = rel.query("api_entity_user_list", serving=country is None, entity_type=level, entity_id=entity_id,
                      day=day, list=list_name, country=country, page_limit=limit, page_offset=offset)
     return UserList(entity_type=level, entity_id=entity_id, date=day, country=country, list=list_name,

@@ -49,8 +49,27 @@ _PARAMETERS = re.compile(r"^--\s*Parameters \(prepared statement\):(.*)$", re.MU
 _PARAMETER = re.compile(r"\$(\d+) (\w+)")
 SERVING_PREFIX = "serving_"  # the SQLite version of query <name> is serving_<name>
 SERVING_STATEMENTS = 64  # compiled statements sqlite3 keeps per connection
+# An answer whose queries all run on the serving copy is built on the event loop:
+# a keyed SQLite read takes well under a millisecond, less than the hop to a worker
+# thread and back. A query still running after this long (a year of every ad, a
+# CSV of a whole list) is interrupted, and the answer is built in the thread pool.
+INLINE_SECONDS = 0.004
+INLINE_CHECK_STEPS = 1000  # SQLite VM steps between two looks at the clock
 
 Answer = Callable[..., bytes]
+
+
+class _OverInlineBudget(Exception):
+    """A query of an answer built on the event loop ran past INLINE_SECONDS."""
+
+
+def serving_reads(*names: str) -> Callable[[Answer], Answer]:
+    """Mark an answer that reads only queries ``names``: built on the event loop when the
+    release's serving copy has all of them (``Release.answer``)."""
+    def mark(body: Answer) -> Answer:
+        body.serving_reads = names  # type: ignore[attr-defined]
+        return body
+    return mark
 
 
 def parameter_order(sql: str) -> list[str]:
@@ -116,9 +135,25 @@ class Release:
         """
         key = (body.__name__, *args)
         data = self._kept(key)
+        if data is None and self._inline(body):
+            data = self._build_inline(key, body, args)
         if data is None:
             data = await run_in_threadpool(self._build, key, body, args)
         return Response(content=data, media_type=JSON)
+
+    def _inline(self, body: Answer) -> bool:
+        names = getattr(body, "serving_reads", ())
+        return bool(names) and all(self.serves(name) for name in names)
+
+    def _build_inline(self, key: tuple[Any, ...], body: Answer, args: tuple[Any, ...]) -> bytes | None:
+        """``_build`` on the calling thread, or None when a query ran past INLINE_SECONDS."""
+        self._local.deadline = time.perf_counter() + INLINE_SECONDS
+        try:
+            return self._build(key, body, args)
+        except _OverInlineBudget:
+            return None
+        finally:
+            self._local.deadline = None
 
     def warm(self, asks: Iterable[tuple[Answer, tuple[Any, ...]]], limit: int) -> int:
         """Build and keep up to ``limit`` answers not kept yet; stops when the release is retired."""
@@ -181,12 +216,24 @@ class Release:
             # SQLite reads $1 .. $n as named parameters "1" .. "n"; dates are ISO text in the copy
             values = {str(position): value.isoformat() if isinstance(value, _dt.date) else value
                       for position, value in enumerate(self._bind(name, order, params), 1)}
-            cursor = self._serving_con().execute(sql, values)
+            con = self._serving_con()
+            deadline = getattr(self._local, "deadline", None)
+            if deadline is not None:
+                con.set_progress_handler(lambda: time.perf_counter() > deadline, INLINE_CHECK_STEPS)
             try:
-                names = [column[0] for column in cursor.description]
-                return [dict(zip(names, row)) for row in cursor.fetchall()]
+                cursor = con.execute(sql, values)
+                try:
+                    names = [column[0] for column in cursor.description]
+                    return [dict(zip(names, row)) for row in cursor.fetchall()]
+                finally:
+                    cursor.close()
+            except sqlite3.OperationalError:
+                if deadline is not None and time.perf_counter() > deadline:
+                    raise _OverInlineBudget(name) from None
+                raise
             finally:
-                cursor.close()
+                if deadline is not None:
+                    con.set_progress_handler(None, 0)
         if name not in self.queries:
             raise ReleaseUnavailable(f"the published release has no query {name!r}; publish a new release "
                                      "with `precompute run`")

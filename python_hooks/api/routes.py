@@ -339,7 +339,11 @@ async def users(
     _check_day(rel, "date", date)
     _check_entity(rel, level, entity_id)
     _check_limit(limit, answer_format, MAX_USER_PAGE)
-    answer = await rel.answer(answers.user_list, level, entity_id, date, list_name, country, limit, offset)
+    if country is None:
+        answer = await rel.answer(answers.user_list, level, entity_id, date, list_name, limit, offset)
+    else:
+        answer = await rel.answer(answers.country_user_list, level, entity_id, date, list_name, country, limit,
+                                  offset)
     if answer_format == "csv":
         return csv_response(answer.body, lambda body: [{"user_id": user} for user in body["user_ids"]],
                             ["user_id"], file_name(level, entity_id, list_name, country, date))
