@@ -46,4 +46,4 @@ entity_rows as (
 
 ),
 
-{{ daily_range_totals('entity_rows') }}
+{{ daily_range_totals('entity_rows', one_row_per_day=true) }}

@@ -34,4 +34,4 @@ level_rows as (
 
 ),
 
-{{ daily_range_totals('level_rows', 'duckdb', entities='entities') }}
+{{ daily_range_totals('level_rows', 'duckdb', entities='entities', one_row_per_day=true) }}

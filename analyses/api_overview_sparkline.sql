@@ -16,11 +16,11 @@ days as (
 level_rows as (
 
     select *
-    from {{ ref('entity_daily_range_parts') }}
+    from {{ ref('level_daily_range_parts') }}
     where
         entity_type = cast($1 as varchar)
         and date between cast($2 as date) - (cast($3 as integer) - 1) and cast($2 as date)
 
 ),
 
-{{ daily_range_totals('level_rows') }}
+{{ daily_range_totals('level_rows', one_row_per_day=true) }}

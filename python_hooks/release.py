@@ -91,6 +91,10 @@ PUBLISHED_TABLES: dict[str, str | None] = {
     # what the read API sums for range totals (docs/metrics.md §8; models/marts/range_parts/)
     "entity_daily_range_parts": None,
     "entity_country_range_parts": None,
+    "level_daily_range_parts": None,
+    # their running sums, which the serving copy's entity table reads (two rows per range)
+    "entity_daily_running_parts": None,
+    "entity_curve_running_parts": None,
     "int_source_rows_rejected": None,
     "int_attribution_gaps_listed": None,
     # run metadata that `precompute validate` reads: the window and the entity set
@@ -111,9 +115,12 @@ SERVING_FILE = "serving.sqlite"
 SERVING_TABLES: dict[str, tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]] = {
     "entity_names": (("entity_type", "entity_id"), (("entity_type", "parent_id"),)),
     "entity_daily_range_parts": (("entity_type", "entity_id", "date"), (("entity_type", "date"),)),
+    "level_daily_range_parts": (("entity_type", "date"), ()),
+    "entity_daily_running_parts": (("entity_type", "entity_id", "date"), ()),
     "entity_daily_metrics": (("entity_type", "entity_id", "date"), ()),
     "entity_country_range_parts": (("entity_type", "entity_id", "date", "country_code"), ()),
     "entity_cohort_curves": (("entity_type", "entity_id", "cohort_date", "days_since_cohort"), ()),
+    "entity_curve_running_parts": (("entity_type", "entity_id", "days_since_cohort", "cohort_date"), ()),
 }
 # Tables of the copy that hold only some columns, in this order: the curves hold
 # what their range formulas read (macro cohort_curve_totals, docs/metrics.md §9).

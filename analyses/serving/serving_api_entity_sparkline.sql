@@ -39,4 +39,4 @@ entity_rows as materialized (
 
 ),
 
-{{ daily_range_totals('entity_rows', 'sqlite') }}
+{{ daily_range_totals('entity_rows', 'sqlite', one_row_per_day=true) }}

@@ -1,7 +1,13 @@
 -- The serving copy's (SQLite) api_entity_table: one row per entity of a level,
 -- with every metric's range total (range_totals, flavour sqlite) and its cohort
 -- curve columns (cohort_curve_totals), sorted and paginated, as api_entity_table
--- returns it.
+-- returns it. The sums come from running sums: the entity's running sums on the
+-- range's last day minus those on the day before it, two keyed reads per entity
+-- (and per entity and horizon for the curves), whatever the range's length.
+-- entity_daily_metrics holds every entity on every day of the window (gate test
+-- date_spine_complete), and the curves every horizon of each of those days
+-- (cohort_curve_grid_complete): both days have a row, but the day before a range
+-- that starts on the window's first day (none: the sums start at 0).
 -- Parameters (prepared statement): $1 entity_type, $2 start_day, $3 end_day, $4 parent_id, $5 sort, $6 sort_order, $7 page_limit, $8 page_offset
 
 with
@@ -20,34 +26,54 @@ entities as (
 
 ),
 
-range_rows as (
+entity_sums as (
 
-    select parts.*
-    from entities
-    inner join {{ serving_table('entity_daily_range_parts') }} as parts
-        on
-            entities.entity_type = parts.entity_type
-            and entities.entity_id = parts.entity_id
-    where parts.date between $2 and $3
-
-),
-
-curve_rows as (
-
-    -- entity_id in (...): SQLite reads each entity's range by its key (a join
-    -- would read every cohort row of the level, the table has no date index)
     select
-        entity_type,
-        entity_id,
-        days_since_cohort,
-        {{ cohort_curve_columns('sum') | join(',\n        ') }},
-        is_complete
-    from {{ serving_table('entity_cohort_curves') }}
-    where
-        entity_type = $1
-        and entity_id in (select entities.entity_id from entities)
-        and cohort_date between $2 and $3
+        entities.entity_type,
+        entities.entity_id,
+        {{ range_total_differences('through_last', 'before_first', 'sqlite') }}
+    from entities
+    inner join {{ serving_table('entity_daily_running_parts') }} as through_last
+        on
+            entities.entity_type = through_last.entity_type
+            and entities.entity_id = through_last.entity_id
+            and through_last.date = $3
+    left join {{ serving_table('entity_daily_running_parts') }} as before_first
+        on
+            entities.entity_type = before_first.entity_type
+            and entities.entity_id = before_first.entity_id
+            and before_first.date = date($2, '-1 day')
 
 ),
 
-{{ entity_table_page('sqlite') }}
+horizons as (
+
+    {{ select_cohort_horizons() }}
+
+),
+
+curve_sums as (
+
+    select
+        entities.entity_type,
+        entities.entity_id,
+        horizons.days_since_cohort,
+        {{ cohort_curve_differences('through_last', 'before_first', 'sqlite') }}
+    from entities
+    cross join horizons
+    inner join {{ serving_table('entity_curve_running_parts') }} as through_last
+        on
+            entities.entity_type = through_last.entity_type
+            and entities.entity_id = through_last.entity_id
+            and horizons.days_since_cohort = through_last.days_since_cohort
+            and through_last.cohort_date = $3
+    left join {{ serving_table('entity_curve_running_parts') }} as before_first
+        on
+            entities.entity_type = before_first.entity_type
+            and entities.entity_id = before_first.entity_id
+            and horizons.days_since_cohort = before_first.days_since_cohort
+            and before_first.cohort_date = date($2, '-1 day')
+
+),
+
+{{ entity_table_page('sqlite', summed=true) }}

@@ -1,6 +1,7 @@
 -- The serving copy's (SQLite) api_level_sparklines: the row sparklines of the
 -- entity table, every entity of a level (or child of $parent_id), the last
 -- $days days ending on $end_day, one row per entity and day, zero-filled.
+-- Each (entity, day) is one row of entity_daily_range_parts, read by its key.
 -- Parameters (prepared statement): $1 entity_type, $2 parent_id, $3 end_day, $4 days
 
 with recursive
@@ -23,14 +24,10 @@ entities as (
 
 level_rows as (
 
-    select parts.*
-    from entities
-    inner join {{ serving_table('entity_daily_range_parts') }} as parts
-        on
-            parts.entity_type = $1
-            and entities.entity_id = parts.entity_id
-    where parts.date between date($3, printf('-%d days', $4 - 1)) and $3
+    select *
+    from {{ serving_table('entity_daily_range_parts') }}
+    where entity_type = $1
 
 ),
 
-{{ daily_range_totals('level_rows', 'sqlite', entities='entities') }}
+{{ daily_range_totals('level_rows', 'sqlite', entities='entities', one_row_per_day=true) }}

@@ -56,13 +56,45 @@
     {{ return(names) }}
 {%- endmacro %}
 
+{#- The sums of one (entity, horizon) over cohort dates (cohort_curve_totals' curve_sums),
+    as running sums over cohort_date: each row holds those of its (entity, horizon) up to
+    and including its cohort date. A range's sums are the difference of two rows
+    (cohort_curve_differences). -#}
+{% macro cohort_curve_running_sums() -%}
+    {%- set partition_by = ['entity_type', 'entity_id', 'days_since_cohort'] -%}
+    {%- for name in ad_precompute.cohort_curve_columns('sum') %}
+    {{ ad_precompute.running_sum('case when is_complete then ' ~ name ~ ' else 0 end', partition_by, 'cohort_date') }}
+        as {{ name }},
+    {%- endfor %}
+    {{ ad_precompute.running_sum('case when is_complete then 1 else 0 end', partition_by, 'cohort_date') }}
+        as complete_cohort_days,
+    {{ ad_precompute.running_sum('1', partition_by, 'cohort_date') }} as cohort_days
+{%- endmacro %}
+
+{#- curve_sums' columns from two rows of cohort_curve_running_sums: `through_last` (the
+    last cohort date of the range with a row) minus `before_first` (the last before it,
+    NULL when none); in SQLite a decimal sum is rounded back to its scale. -#}
+{% macro cohort_curve_differences(through_last, before_first, flavour='duckdb') -%}
+    {%- for name in ad_precompute.cohort_curve_columns('sum') %}
+    {%- set data_type = ad_precompute.cohort_curve_model().columns[name].data_type or '' %}
+    {%- set scale = data_type.split(',')[1].rstrip(')') | int
+        if flavour == 'sqlite' and data_type.startswith('decimal(') else none %}
+    {{ ad_precompute.running_difference(through_last, before_first, name, scale) }} as {{ name }},
+    {%- endfor %}
+    {{ ad_precompute.running_difference(through_last, before_first, 'complete_cohort_days') }}
+        as complete_cohort_days,
+    {{ ad_precompute.running_difference(through_last, before_first, 'cohort_days') }} as cohort_days
+{%- endmacro %}
+
 {#- Per entity and horizon over `rows` (entity_type, entity_id, days_since_cohort,
     the summed columns and is_complete; one row per cohort date of the range):
     CTEs curve_sums and curve_totals (net_revenue_usd, meta_spend, cohort_roas,
     complete_cohort_days, cohort_days). cohort_roas is NULL when no cohort date of
     the range is complete for N, otherwise the ratio of the complete rows' sums
-    (0 when their spend is 0). -#}
-{% macro cohort_curve_totals(rows, flavour='duckdb') -%}
+    (0 when their spend is 0). summed: `rows` is already curve_sums (one row per
+    entity and horizon, e.g. from cohort_curve_differences); only curve_totals is written. -#}
+{% macro cohort_curve_totals(rows, flavour='duckdb', summed=false) -%}
+{%- if not summed %}
 curve_sums as (
 
     select
@@ -83,6 +115,7 @@ curve_sums as (
     group by entity_type, entity_id, days_since_cohort
 
 ),
+{%- endif %}
 
 curve_totals as (
 
@@ -102,7 +135,7 @@ curve_totals as (
         {%- endfor %}
         complete_cohort_days,
         cohort_days
-    from curve_sums
+    from {{ rows if summed else 'curve_sums' }}
 
 )
 {%- endmacro %}

@@ -136,6 +136,40 @@
     {%- endfor %}
 {%- endmacro %}
 
+{#- Every range part as a running sum over `order_by` within `partition_by`: the sums
+    of the partition's rows up to and including this one. A range's sums are then the
+    difference of two rows (range_total_differences). -#}
+{% macro range_total_running_sums(partition_by, order_by) -%}
+    {%- for name in ad_precompute.range_total_parts() %}
+    {{ ad_precompute.running_sum(name, partition_by, order_by) }} as {{ name }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{% macro running_sum(expression, partition_by, order_by) -%}
+    sum({{ expression }}) over (
+        partition by {{ partition_by | join(', ') }}
+        order by {{ order_by }}
+        rows between unbounded preceding and current row
+    )
+{%- endmacro %}
+
+{#- A range's sums (named as range_total_sums names them) from two rows of running sums
+    (range_total_running_sums): `through_last`, the row of the range's last day with rows,
+    minus `before_first`, the last row before the range (NULL when there is none). In
+    SQLite a decimal part is rounded back to its scale, as range_total_sums does. -#}
+{% macro range_total_differences(through_last, before_first, flavour='duckdb') -%}
+    {%- set scales = ad_precompute.range_total_part_scales() if flavour == 'sqlite' else {} -%}
+    {%- for name in ad_precompute.range_total_parts() %}
+    {{ ad_precompute.running_difference(through_last, before_first, name, scales.get(name)) }}
+        as {{ name }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{% macro running_difference(through_last, before_first, name, scale=none) -%}
+    {%- set difference = through_last ~ '.' ~ name ~ ' - coalesce(' ~ before_first ~ '.' ~ name ~ ', 0)' -%}
+    {%- if scale is not none -%}round({{ difference }}, {{ scale }}){%- else -%}{{ difference }}{%- endif -%}
+{%- endmacro %}
+
 {% macro range_total_metrics(flavour='duckdb') -%}
     {%- set formulas = {
         'trial_conversion_rate_estimated': ad_precompute.safe_divide(
@@ -204,13 +238,25 @@
     end
 {%- endmacro %}
 
-{% macro daily_range_totals(rows, flavour='duckdb', entities=none) -%}
+{#- One row's parts as range_total_sums names them, 0 where the row is missing (a
+    left join's zero-filled day): the sums of a group of at most one row. -#}
+{% macro range_total_values() -%}
+    {%- for name in ad_precompute.range_total_parts() %}
+    coalesce({{ name }}, 0) as {{ name }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- Each day of CTE `days` (series_date), zero-filled: the range_total_metrics of that
+    day's `rows` (per entity of CTE `entities`, when given). one_row_per_day: `rows`
+    holds at most one row per (entity and) day, so a day's row is its sum and no
+    aggregate runs (range_total_values). -#}
+{% macro daily_range_totals(rows, flavour='duckdb', entities=none, one_row_per_day=false) -%}
 {%- set entity_id = 'entities.entity_id,\n        ' if entities else '' -%}
 daily_sums as (
 
     select
         {{ entity_id }}days.series_date,
-        {{ ad_precompute.range_total_sums(flavour) }}
+        {{ ad_precompute.range_total_values() if one_row_per_day else ad_precompute.range_total_sums(flavour) }}
     {%- if entities %}
     from {{ entities }}
     cross join days
@@ -218,12 +264,16 @@ daily_sums as (
         on
             {{ entities }}.entity_id = {{ rows }}.entity_id
             and days.series_date = {{ rows }}.date
+    {%- if not one_row_per_day %}
     group by {{ entities }}.entity_id, days.series_date
+    {%- endif %}
     {%- else %}
     from days
     left join {{ rows }}
         on days.series_date = {{ rows }}.date
+    {%- if not one_row_per_day %}
     group by days.series_date
+    {%- endif %}
     {%- endif %}
 
 ),
@@ -250,11 +300,12 @@ order by {{ 'entity_id, ' if entities }}date
 {%- endmacro %}
 
 
-{% macro entity_table_page(flavour='duckdb') -%}
+{% macro entity_table_page(flavour='duckdb', summed=false) -%}
 {%- set sort = ad_precompute.range_total_param(5, 'varchar', flavour) -%}
 {%- set order = ad_precompute.range_total_param(6, 'varchar', flavour) -%}
 {%- set page_limit = ad_precompute.range_total_param(7, 'bigint', flavour) -%}
 {%- set page_offset = ad_precompute.range_total_param(8, 'bigint', flavour) -%}
+{%- if not summed %}
 entity_sums as (
 
     select
@@ -265,6 +316,7 @@ entity_sums as (
     group by entity_type, entity_id
 
 ),
+{%- endif %}
 
 entity_totals as (
 
@@ -277,7 +329,7 @@ entity_totals as (
 
 ),
 
-{{ ad_precompute.cohort_curve_totals('curve_rows', flavour) }},
+{{ ad_precompute.cohort_curve_totals('curve_sums' if summed else 'curve_rows', flavour, summed=summed) }},
 
 {{ ad_precompute.cohort_table_totals() }},
 
