@@ -12,6 +12,7 @@ byte for byte those of the release file alone.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import decimal
 import sqlite3
@@ -184,3 +185,30 @@ def test_the_api_answers_from_the_copy_are_those_of_the_release_file(release, mo
     released = [body(release, *args) for body, args in view]
     assert served == released
     assert len(served) > 20
+
+
+def test_a_new_answer_is_built_on_the_event_loop_and_a_slow_one_in_the_thread_pool(release, monkeypatch):
+    from python_hooks.api import reader
+
+    pooled = []
+
+    async def counting_pool(function, *args):
+        pooled.append(function)
+        return function(*args)
+
+    monkeypatch.setattr(reader, "run_in_threadpool", counting_pool)
+    first, last = release.window
+    level, entity_id = sorted(release.entities)[0]
+    args = (level, entity_id, first, last)
+
+    def answer() -> bytes:
+        release.cache.clear()
+        return asyncio.run(release.answer(answers.country_totals, *args)).body
+
+    quick = answer()
+    assert pooled == []  # every query on the serving copy: built on the loop
+    monkeypatch.setattr(reader, "INLINE_SECONDS", 0.0)  # every query over budget: interrupted, then pooled
+    assert answer() == quick and len(pooled) == 1
+    pooled.clear()
+    asyncio.run(release.answer(answers.country_user_list, level, entity_id, last, "trial", "US", 10, 0))
+    assert len(pooled) == 1  # a country's user list reads the release file: never on the loop

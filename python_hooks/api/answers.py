@@ -131,8 +131,8 @@ def level_totals(rel: Release, level: str, first: _dt.date, last: _dt.date) -> b
 @serving_reads("api_entity_sparkline")
 def entity_sparkline(rel: Release, level: str, entity_id: str, last: _dt.date, days: int,
                      names: tuple[str, ...], country: str | None) -> bytes:
-    rows = rel.query("api_entity_sparkline", entity_type=level, entity_id=entity_id, end_day=last, days=days,
-                     country=country)
+    rows = rel.query("api_entity_sparkline", columns=("date", *names), entity_type=level, entity_id=entity_id,
+                     end_day=last, days=days, country=country)
     return Sparkline(entity_type=level, entity_id=entity_id, country=country, start=rows[0]["date"], end=last,
                      days=days, metrics=list(names), **_sparkline(rows, names)).model_dump_json().encode()
 
@@ -140,7 +140,8 @@ def entity_sparkline(rel: Release, level: str, entity_id: str, last: _dt.date, d
 @serving_reads("api_level_sparklines")
 def level_sparklines(rel: Release, level: str, parent_id: str | None, last: _dt.date, days: int,
                      names: tuple[str, ...]) -> bytes:
-    rows = rel.query("api_level_sparklines", entity_type=level, parent_id=parent_id, end_day=last, days=days)
+    rows = rel.query("api_level_sparklines", columns=("entity_id", "date", *names), entity_type=level,
+                     parent_id=parent_id, end_day=last, days=days)
     by_entity: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         by_entity.setdefault(row["entity_id"], []).append(row)
@@ -154,7 +155,8 @@ def level_sparklines(rel: Release, level: str, parent_id: str | None, last: _dt.
 
 @serving_reads("api_overview_sparkline")
 def overview_sparkline(rel: Release, level: str, last: _dt.date, days: int, names: tuple[str, ...]) -> bytes:
-    rows = rel.query("api_overview_sparkline", entity_type=level, end_day=last, days=days)
+    rows = rel.query("api_overview_sparkline", columns=("date", *names), entity_type=level, end_day=last,
+                     days=days)
     return Sparkline(entity_type=level, entity_id=None, country=None, start=rows[0]["date"], end=last, days=days,
                      metrics=list(names), **_sparkline(rows, names)).model_dump_json().encode()
 

@@ -208,11 +208,20 @@ class Release:
         """Whether query ``name`` runs on the serving copy."""
         return self.serving is not None and SERVING_PREFIX + name in self.queries
 
-    def query(self, name: str, serving: bool = True, **params: Any) -> list[dict[str, Any]]:
+    def query(self, name: str, serving: bool = True, columns: tuple[str, ...] | None = None,
+              **params: Any) -> list[dict[str, Any]]:
         """The rows of query ``name`` bound to ``params``: on the serving copy when it has
-        the query (and ``serving``), otherwise on the release file."""
+        the query (and ``serving``), otherwise on the release file.
+
+        ``columns``: the caller reads only these. On the serving copy the query is then
+        wrapped in ``select <columns> from (...)``: SQLite flattens it, keeps the query's
+        order and skips the formulas of the other columns (a sparkline of 4 metrics
+        computes 4, not 25). The release file returns every column.
+        """
         if serving and self.serves(name):
             sql, order = self.queries[SERVING_PREFIX + name]
+            if columns:
+                sql = f"select {', '.join(_quoted(column) for column in columns)} from (\n{sql}\n)"
             # SQLite reads $1 .. $n as named parameters "1" .. "n"; dates are ISO text in the copy
             values = {str(position): value.isoformat() if isinstance(value, _dt.date) else value
                       for position, value in enumerate(self._bind(name, order, params), 1)}
@@ -252,6 +261,12 @@ class Release:
         if missing:
             raise KeyError(f"query {name} needs parameters {missing}")
         return [params[p] for p in order]
+
+
+def _quoted(column: str) -> str:
+    if not re.fullmatch(r"\w+", column):
+        raise ValueError(f"not a column name: {column!r}")
+    return f'"{column}"'
 
 
 def open_release(file: Path, target: str) -> Release:
