@@ -49,7 +49,7 @@ build: install
 	@echo ""
 	@echo "Published: $(WAREHOUSE) (open it read-only)"
 	@echo "Tables:    entity_daily_metrics, entity_country_breakdown, entity_cohort_curves, entity_names, precompute_release,"
-	@echo "           models/marts/range_parts/ (the read API's range totals: the parts per day, per level, running sums)"
+	@echo "           entity_daily_range_parts, entity_country_range_parts, level_daily_range_parts (range totals)"
 	@echo "Releases:  $(BIN)/precompute releases --warehouse $(WAREHOUSE)"
 
 run: build

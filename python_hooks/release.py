@@ -92,9 +92,6 @@ PUBLISHED_TABLES: dict[str, str | None] = {
     "entity_daily_range_parts": None,
     "entity_country_range_parts": None,
     "level_daily_range_parts": None,
-    # their running sums, which the serving copy's entity table reads (two rows per range)
-    "entity_daily_running_parts": None,
-    "entity_curve_running_parts": None,
     "int_source_rows_rejected": None,
     "int_attribution_gaps_listed": None,
     # run metadata that `precompute validate` reads: the window and the entity set
@@ -107,7 +104,8 @@ PUBLISHED_TABLES: dict[str, str | None] = {
 # Tables that must exist in the build for a release to be made.
 REQUIRED_TABLES = ("entity_daily_metrics", "entity_country_breakdown", "entity_cohort_curves")
 # The serving copy: table -> (its primary key, the secondary indexes); its columns
-# are the release table's, or those of SERVING_COLUMNS. The date comes before the
+# are the build table's, or those of SERVING_COLUMNS. The running sums
+# (entity_*_running_parts) are in the copy only: only its entity table reads them. The date comes before the
 # country, so that a range of days of one entity is one run of the key. The
 # countries' user lists stay in the release file only (entity_country_breakdown:
 # 3.5 M rows at year scale).
