@@ -25,7 +25,7 @@ periods as (
 level_rows as (
 
     select *
-    from {{ ref('entity_daily_range_parts') }}
+    from {{ ref('level_daily_range_parts') }}
     where
         entity_type = cast($1 as varchar)
         and date between cast($4 as date) and cast($3 as date)

@@ -29,12 +29,13 @@ Why a symlink to a file per release (docs/decisions.md, "Publishing"):
   the previous release stays published, byte for byte.
 
 The serving copy (``SERVING_TABLES``) holds what the read API reads by key, the
-entity names, the range parts (overall and per country), the day rows with
-their user lists and the cohort curves' range columns, in SQLite tables
-``WITHOUT ROWID`` keyed on (entity_type, entity_id, date[, country_code]; the
-curves on the horizon last): a row store answers a keyed read in
-microseconds, where DuckDB plans every statement. The run writes it from the
-build while the validation gate and the export run (``write_serving_copy``);
+entity names, the range parts (per entity, per country and per level), the day
+rows with their user lists, and the running sums of the entities' parts and of
+the cohort curves, in SQLite tables ``WITHOUT ROWID`` keyed on (entity_type,
+entity_id, date[, country_code]; the curves' on the horizon, then the cohort
+date): a row store answers a keyed read in microseconds, where DuckDB plans
+every statement. The run writes it from the build, at a low CPU priority, while
+the validation gate and the export run (``write_serving_copy``);
 ``export`` moves it into the release directory before the directory is renamed,
 so that the DuckDB file and its copy are published, and switched, together.
 
@@ -103,28 +104,21 @@ PUBLISHED_TABLES: dict[str, str | None] = {
 }
 # Tables that must exist in the build for a release to be made.
 REQUIRED_TABLES = ("entity_daily_metrics", "entity_country_breakdown", "entity_cohort_curves")
-# The serving copy: table -> (its primary key, the secondary indexes); its columns
-# are the build table's, or those of SERVING_COLUMNS. The running sums
-# (entity_*_running_parts) are in the copy only: only its entity table reads them. The date comes before the
-# country, so that a range of days of one entity is one run of the key. The
+# The serving copy: table -> (its primary key, the secondary indexes), with every
+# column of the build's table. The date comes before the country, so that a range
+# of days of one entity is one run of the key. The running sums
+# (entity_*_running_parts) are in the copy only: only its queries read them. The
 # countries' user lists stay in the release file only (entity_country_breakdown:
 # 3.5 M rows at year scale).
 SERVING_FILE = "serving.sqlite"
 SERVING_TABLES: dict[str, tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]] = {
     "entity_names": (("entity_type", "entity_id"), (("entity_type", "parent_id"),)),
-    "entity_daily_range_parts": (("entity_type", "entity_id", "date"), (("entity_type", "date"),)),
+    "entity_daily_range_parts": (("entity_type", "entity_id", "date"), ()),
     "level_daily_range_parts": (("entity_type", "date"), ()),
     "entity_daily_running_parts": (("entity_type", "entity_id", "date"), ()),
     "entity_daily_metrics": (("entity_type", "entity_id", "date"), ()),
     "entity_country_range_parts": (("entity_type", "entity_id", "date", "country_code"), ()),
-    "entity_cohort_curves": (("entity_type", "entity_id", "cohort_date", "days_since_cohort"), ()),
     "entity_curve_running_parts": (("entity_type", "entity_id", "days_since_cohort", "cohort_date"), ()),
-}
-# Tables of the copy that hold only some columns, in this order: the curves hold
-# what their range formulas read (macro cohort_curve_totals, docs/metrics.md §9).
-SERVING_COLUMNS: dict[str, tuple[str, ...]] = {
-    "entity_cohort_curves": ("entity_type", "entity_id", "cohort_date", "days_since_cohort", "meta_spend",
-                             "net_revenue_usd", "is_complete"),
 }
 METADATA_TABLE = "precompute_release"
 # The read API's SQL: the dbt-compiled analyses of the run (name, sql), so that a
@@ -458,11 +452,7 @@ def _write_serving_copy(source: Path, file: Path) -> None:
                     "and schema_name = 'main' and table_name = ? order by column_index", [table]).fetchall())
                 if not kinds:
                     raise RuntimeError(f"the build {source} has no table {table} to copy into the serving copy")
-                wanted = SERVING_COLUMNS.get(table) or list(kinds)
-                missing = [name for name in wanted if name not in kinds]
-                if missing:
-                    raise RuntimeError(f"the build's table {table} has no column {', '.join(missing)}")
-                columns = [(name, kinds[name]) for name in wanted]
+                columns = list(kinds.items())
                 definitions = ", ".join(f'"{name}" {_sqlite_type(kind)}' for name, kind in columns)
                 cursor.execute(f'create table "{table}" ({definitions}, primary key ({", ".join(key)})) '
                                "without rowid")

@@ -1,27 +1,43 @@
 -- The serving copy's (SQLite) api_entity_curve: one entity's cohort curve over
 -- the cohort dates start_day .. end_day (cohort_curve_totals, flavour sqlite),
--- as api_entity_curve returns it.
+-- as api_entity_curve returns it. Per horizon, the running sums of the range's
+-- last cohort date minus those of the day before it (entity_curve_running_parts:
+-- every entity has a row for every day of the window and horizon, gate test
+-- cohort_curve_grid_complete; none before the window's first day).
 -- Parameters (prepared statement): $1 entity_type, $2 entity_id, $3 start_day, $4 end_day
 
 with
 
-curve_rows as (
+horizons as (
 
-    select
-        entity_type,
-        entity_id,
-        days_since_cohort,
-        {{ cohort_curve_columns('sum') | join(',\n        ') }},
-        is_complete
-    from {{ serving_table('entity_cohort_curves') }}
-    where
-        entity_type = $1
-        and entity_id = $2
-        and cohort_date between $3 and $4
+    {{ select_cohort_horizons() }}
 
 ),
 
-{{ cohort_curve_totals('curve_rows', 'sqlite') }},
+curve_sums as (
+
+    select
+        through_last.entity_type,
+        through_last.entity_id,
+        horizons.days_since_cohort,
+        {{ cohort_curve_differences('through_last', 'before_first', 'sqlite') }}
+    from horizons
+    inner join {{ serving_table('entity_curve_running_parts') }} as through_last
+        on
+            through_last.entity_type = $1
+            and through_last.entity_id = $2
+            and horizons.days_since_cohort = through_last.days_since_cohort
+            and through_last.cohort_date = $4
+    left join {{ serving_table('entity_curve_running_parts') }} as before_first
+        on
+            before_first.entity_type = $1
+            and before_first.entity_id = $2
+            and horizons.days_since_cohort = before_first.days_since_cohort
+            and before_first.cohort_date = date($3, '-1 day')
+
+),
+
+{{ cohort_curve_totals('curve_sums', 'sqlite', summed=true) }},
 
 final as (
 

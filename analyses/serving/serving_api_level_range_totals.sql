@@ -23,7 +23,7 @@ periods as (
 level_rows as materialized (
 
     select *
-    from {{ serving_table('entity_daily_range_parts') }}
+    from {{ serving_table('level_daily_range_parts') }}
     where
         entity_type = $1
         and date between $4 and $3

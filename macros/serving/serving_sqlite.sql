@@ -4,8 +4,7 @@
     serving_table() instead of ref(); the copy is made of the same tables. -#}
 {% macro serving_table(name) -%}
     {%- if name not in ['entity_names', 'entity_daily_range_parts', 'entity_daily_metrics', 'entity_country_range_parts',
-                        'entity_cohort_curves', 'level_daily_range_parts',
-                        'entity_daily_running_parts', 'entity_curve_running_parts'] -%}
+                        'level_daily_range_parts', 'entity_daily_running_parts', 'entity_curve_running_parts'] -%}
         {{ exceptions.raise_compiler_error('serving_table: ' ~ name ~ ' is not in the serving copy') }}
     {%- endif -%}
     "{{ name }}"
