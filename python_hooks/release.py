@@ -34,8 +34,8 @@ rows with their user lists, and the running sums of the entities' parts and of
 the cohort curves, in SQLite tables ``WITHOUT ROWID`` keyed on (entity_type,
 entity_id, date[, country_code]; the curves' on the horizon, then the cohort
 date): a row store answers a keyed read in microseconds, where DuckDB plans
-every statement. The run writes it from the build, at a low CPU priority, while
-the validation gate and the export run (``write_serving_copy``);
+every statement. The run writes it from the build while the validation gate
+and the export run (``write_serving_copy``);
 ``export`` moves it into the release directory before the directory is renamed,
 so that the DuckDB file and its copy are published, and switched, together.
 

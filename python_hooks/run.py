@@ -27,11 +27,8 @@ holds the lock, or writing the release failed).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
-import os
 import shutil
-import threading
 import sys
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -306,14 +303,6 @@ def _timed(function: Callable[..., Any], *args: Any) -> tuple[Any, float]:
     return function(*args), time.monotonic() - started
 
 
-def _timed_in_background(function: Callable[..., Any], *args: Any) -> tuple[Any, float]:
-    """``_timed`` at a low CPU priority (Linux: per thread, and the threads it starts): the
-    serving copy yields the two cores to the gate and the export, which the run waits for."""
-    with contextlib.suppress(OSError, AttributeError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-    return _timed(function, *args)
-
-
 def _compiled(p: Plan) -> dict[str, str] | Exception:
     """The read queries (``compile_read_queries``), or why they could not be compiled."""
     try:
@@ -328,7 +317,7 @@ def publish(p: Plan, b: Build, g: Gates, compiled: tuple[dict[str, str] | Except
     """Make a release of the build and publish it; the previous release stays published on any error.
 
     ``compiled``: the read queries (``_timed`` ``_compiled``). ``serving``: the serving copy being
-    written beside the gate and the export (``_timed_in_background`` ``write_serving_copy``).
+    written beside the gate and the export (``_timed`` ``write_serving_copy``).
     """
     store, timings = p.store, {}
     started = time.monotonic()
@@ -505,8 +494,8 @@ def run(settings: RunSettings, out: TextIO | None = None) -> RunResult:
                 # connection reads it: the read queries are compiled first. The serving copy only
                 # reads the build, as the gate and the export do: it is written beside them.
                 compiled = _timed(_compiled, p) if b.ok else None
-                serving = pool.submit(_timed_in_background, p.store.write_serving_copy, b.build_file,
-                                      p.run_id) if b.ok else None
+                serving = pool.submit(_timed, p.store.write_serving_copy, b.build_file, p.run_id) if b.ok \
+                    else None
                 g = gate(p, b)
                 pub = publish(p, b, g, compiled, serving) if g.passed and compiled and serving else None
             return report(p, b, g, pub)
