@@ -5,10 +5,10 @@ release's compiled queries (the dbt analyses ``analyses/api_*.sql`` and
 ``analyses/dashboard_*.sql``, which take every range formula from the
 ``range_totals`` macros), and shapes the rows into a response model. No metric
 formula is written here. A query runs on the release's serving copy (SQLite)
-when the release holds its version ``serving_<name>`` (``Release.query``).
-``Release.answer`` keeps each body under (function,
-arguments), so an endpoint and the warm-up (``default_view``) share one key for
-one answer.
+when the release holds its version ``serving_<name>`` (``Release.query``);
+``@serving_reads`` names the queries of an answer that may then be built on the
+event loop. ``Release.answer`` keeps each body under (function, arguments), so an
+endpoint and the warm-up (``default_view``) share one key for one answer.
 """
 
 from __future__ import annotations

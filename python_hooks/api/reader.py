@@ -10,10 +10,12 @@ not thread-safe; cursors are).
 
 A release may carry a serving copy (SQLite, ``release.serving_file``): the
 tables of keyed reads. A query whose SQLite version ``serving_<name>`` the
-release holds runs there, on a read-only connection per worker thread (sqlite3
-keeps each connection's compiled statements, so a repeated query is not planned
+release holds runs there, on a read-only connection per thread (sqlite3 keeps
+each connection's compiled statements, so a repeated query is not planned
 again); every other query runs on DuckDB. Both files are in the release's
-directory, so a new release switches both at once.
+directory, so a new release switches both at once. An answer that reads only the
+serving copy is built on the event loop; one whose query runs past
+INLINE_SECONDS is built in the thread pool instead (``Release.answer``).
 """
 
 from __future__ import annotations
@@ -129,9 +131,11 @@ class Release:
     async def answer(self, body: Answer, *args: Any) -> Response:
         """``body(self, *args)``, the JSON of one answer: kept, or built and kept (errors are not kept).
 
-        A kept answer is returned on the event loop, without a thread hop; a new
-        one is built in the thread pool (its queries block), so the loop keeps
-        answering kept ones meanwhile.
+        A kept answer is returned on the event loop, without a thread hop. A new
+        one that reads only the serving copy is built on the loop too: its keyed
+        reads take less than the hop. Any other, or one whose query runs past
+        INLINE_SECONDS, is built in the thread pool (its queries block), so the
+        loop keeps answering meanwhile.
         """
         key = (body.__name__, *args)
         data = self._kept(key)
