@@ -5,9 +5,9 @@
 -- range's last day minus those on the day before it, two keyed reads per entity
 -- (and per entity and horizon for the curves), whatever the range's length.
 -- entity_daily_metrics holds every entity on every day of the window (gate test
--- date_spine_complete), and the curves every horizon of each of those days
--- (cohort_curve_grid_complete): both days have a row, but the day before a range
--- that starts on the window's first day (none: the sums start at 0).
+-- date_spine_complete): both days have a row, but the day before a range that
+-- starts on the window's first day (none: the sums start at 0). The curves' sums
+-- come the same way (serving_curve_range_sums).
 -- Parameters (prepared statement): $1 entity_type, $2 start_day, $3 end_day, $4 parent_id, $5 sort, $6 sort_order, $7 page_limit, $8 page_offset
 
 with
@@ -46,34 +46,6 @@ entity_sums as (
 
 ),
 
-horizons as (
-
-    {{ select_cohort_horizons() }}
-
-),
-
-curve_sums as (
-
-    select
-        entities.entity_type,
-        entities.entity_id,
-        horizons.days_since_cohort,
-        {{ cohort_curve_differences('through_last', 'before_first', 'sqlite') }}
-    from entities
-    cross join horizons
-    inner join {{ serving_table('entity_curve_running_parts') }} as through_last
-        on
-            entities.entity_type = through_last.entity_type
-            and entities.entity_id = through_last.entity_id
-            and horizons.days_since_cohort = through_last.days_since_cohort
-            and through_last.cohort_date = $3
-    left join {{ serving_table('entity_curve_running_parts') }} as before_first
-        on
-            entities.entity_type = before_first.entity_type
-            and entities.entity_id = before_first.entity_id
-            and horizons.days_since_cohort = before_first.days_since_cohort
-            and before_first.cohort_date = date($2, '-1 day')
-
-),
+{{ serving_curve_range_sums('entities', '$2', '$3') }},
 
 {{ entity_table_page('sqlite', summed=true) }}

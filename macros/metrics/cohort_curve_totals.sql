@@ -56,6 +56,14 @@
     {{ return(names) }}
 {%- endmacro %}
 
+{#- The decimal scale of summed curve column `name` in flavour sqlite (its sums are
+    rounded back to it, as range_total_sums does); none for DuckDB or a non-decimal. -#}
+{% macro cohort_curve_scale(name, flavour) -%}
+    {%- set data_type = ad_precompute.cohort_curve_model().columns[name].data_type or '' -%}
+    {{ return(data_type.split(',')[1].rstrip(')') | int
+        if flavour == 'sqlite' and data_type.startswith('decimal(') else none) }}
+{%- endmacro %}
+
 {#- The sums of one (entity, horizon) over cohort dates (cohort_curve_totals' curve_sums),
     as running sums over cohort_date: each row holds those of its (entity, horizon) up to
     and including its cohort date. A range's sums are the difference of two rows
@@ -76,10 +84,8 @@
     NULL when none); in SQLite a decimal sum is rounded back to its scale. -#}
 {% macro cohort_curve_differences(through_last, before_first, flavour='duckdb') -%}
     {%- for name in ad_precompute.cohort_curve_columns('sum') %}
-    {%- set data_type = ad_precompute.cohort_curve_model().columns[name].data_type or '' %}
-    {%- set scale = data_type.split(',')[1].rstrip(')') | int
-        if flavour == 'sqlite' and data_type.startswith('decimal(') else none %}
-    {{ ad_precompute.running_difference(through_last, before_first, name, scale) }} as {{ name }},
+    {{ ad_precompute.running_difference(through_last, before_first, name,
+                                        ad_precompute.cohort_curve_scale(name, flavour)) }} as {{ name }},
     {%- endfor %}
     {{ ad_precompute.running_difference(through_last, before_first, 'complete_cohort_days') }}
         as complete_cohort_days,
@@ -102,9 +108,9 @@ curve_sums as (
         entity_id,
         days_since_cohort,
         {%- for name in ad_precompute.cohort_curve_columns('sum') %}
-        {%- set data_type = ad_precompute.cohort_curve_model().columns[name].data_type or '' %}
-        {%- if flavour == 'sqlite' and data_type.startswith('decimal(') %}
-        round(coalesce(sum(case when is_complete then {{ name }} end), 0), {{ data_type.split(',')[1].rstrip(')') | int }}) as {{ name }},
+        {%- set scale = ad_precompute.cohort_curve_scale(name, flavour) %}
+        {%- if scale is not none %}
+        round(coalesce(sum(case when is_complete then {{ name }} end), 0), {{ scale }}) as {{ name }},
         {%- else %}
         coalesce(sum(case when is_complete then {{ name }} end), 0) as {{ name }},
         {%- endif %}
