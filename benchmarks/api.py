@@ -72,20 +72,20 @@ ENDPOINTS = [  # key, label, targets
     ("countries_first_view", "`…/{id}/countries` on the default range (a row click on the first view)",
      [LOADED]),
     ("entities_campaign", "`/api/entities?level=campaign&start&end` (14 days)", [FIRST_LOAD, RATIO]),
-    ("entities_adset_children", "`/api/entities?level=adset&parent_id=<campaign>&start&end`", [FIRST_LOAD]),
-    ("entities_ad_children", "`/api/entities?level=ad&parent_id=<adset>&start&end`", [FIRST_LOAD]),
+    ("entities_adset_children", "`/api/entities?level=adset&parent_id=<campaign>&start&end`", [FIRST_LOAD, RATIO]),
+    ("entities_ad_children", "`/api/entities?level=ad&parent_id=<adset>&start&end`", [FIRST_LOAD, RATIO]),
     ("entity_range", "`/api/entities/{level}/{id}?start&end` (14 days: totals and day rows)",
      [TOTALS, LOADED, RATIO]),
     ("countries_range", "`…/{id}/countries?start&end` (14 days)", [TOTALS, LOADED, RATIO]),
-    ("countries_day", "`…/{id}/countries?date=`", [TOTALS, LOADED]),
+    ("countries_day", "`…/{id}/countries?date=`", [TOTALS, LOADED, RATIO]),
     ("sparkline", "`…/{id}/sparkline?end&days=14`", [ROW_SPARK, LOADED, RATIO]),
     ("level_sparklines", "`/api/sparklines?level=ad&parent_id=<adset>&end&days=14` (a table's rows)",
      [ROW_SPARK, RATIO]),
-    ("users", "`…/{id}/users?date&list=trial`", [LOADED]),
+    ("users", "`…/{id}/users?date&list=trial`", [LOADED, RATIO]),
     ("overview", "`/api/overview/campaign/sparkline?end&days=28`", [FIRST_LOAD, RATIO]),
     ("curve", "`…/{id}/curve?start&end` (14 cohort days: a row's cohort curve)", [TOTALS, LOADED, RATIO]),
     ("entities_ad_by_cohort", "`/api/entities?level=ad&start&end&sort=<the first cohort column>` (every ad, "
-                              "14 days, sorted by D7 ROAS)", [FIRST_LOAD]),
+                              "14 days, sorted by D7 ROAS)", [FIRST_LOAD, RATIO]),
 ]
 
 

@@ -29,7 +29,8 @@ Why a symlink to a file per release (docs/decisions.md, "Publishing"):
   the previous release stays published, byte for byte.
 
 The serving copy (``SERVING_TABLES``) holds what the read API reads by key, the
-entity names, the range parts (per entity, per country and per level), the day
+entity names, the range parts (per entity, per level, and per country split
+into delivery parts and the rows with events), the day
 rows with their user lists, and the running sums of the entities' parts and of
 the cohort curves, in SQLite tables ``WITHOUT ROWID`` keyed on (entity_type,
 entity_id, date[, country_code]; the curves' on the horizon, then the cohort
@@ -107,7 +108,9 @@ REQUIRED_TABLES = ("entity_daily_metrics", "entity_country_breakdown", "entity_c
 # The serving copy: table -> (its primary key, the secondary indexes), with every
 # column of the build's table. The date comes before the country, so that a range
 # of days of one entity is one run of the key. The running sums
-# (entity_*_running_parts) are in the copy only: only its queries read them. The
+# (entity_*_running_parts) and the country parts split in two (views of
+# entity_country_range_parts: its delivery parts on every row, its event parts on
+# the rows with events) are in the copy only: only its queries read them. The
 # countries' user lists stay in the release file only (entity_country_breakdown:
 # 3.5 M rows at year scale).
 SERVING_FILE = "serving.sqlite"
@@ -117,7 +120,8 @@ SERVING_TABLES: dict[str, tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]] =
     "level_daily_range_parts": (("entity_type", "date"), ()),
     "entity_daily_running_parts": (("entity_type", "entity_id", "date"), ()),
     "entity_daily_metrics": (("entity_type", "entity_id", "date"), ()),
-    "entity_country_range_parts": (("entity_type", "entity_id", "date", "country_code"), ()),
+    "entity_country_delivery_range_parts": (("entity_type", "entity_id", "date", "country_code"), ()),
+    "entity_country_event_range_parts": (("entity_type", "entity_id", "date", "country_code"), ()),
     "entity_curve_running_parts": (("entity_type", "entity_id", "days_since_cohort", "cohort_date"), ()),
 }
 METADATA_TABLE = "precompute_release"
@@ -433,8 +437,8 @@ def _write_serving_copy(source: Path, file: Path) -> None:
     complete). Each table goes across as an Arrow stream, from DuckDB straight into
     SQLite's C API (ADBC ingest), with no Python object per value: 3.5 M country rows
     take seconds, where ``executemany`` took 15 s. The rows come in the tables' stored
-    order, which is their key (the models end with ``order by`` their key), so the
-    B-tree is appended to. Integers are copied as 64-bit integers, decimals as doubles
+    order, which is their key (the models end with ``order by`` their key; a view of one
+    keeps its order, DuckDB's ``preserve_insertion_order``), so the B-tree is appended to. Integers are copied as 64-bit integers, decimals as doubles
     (DuckDB's cast is the nearest double of the decimal), dates and timestamps as ISO text.
     """
     file.unlink(missing_ok=True)

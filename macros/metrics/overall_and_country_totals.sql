@@ -1,4 +1,4 @@
-{% macro overall_and_country_totals(flavour='duckdb') -%}
+{% macro overall_and_country_totals(flavour='duckdb', split_countries=false) -%}
 overall_sums as (
 
     select
@@ -8,6 +8,44 @@ overall_sums as (
     from overall_rows
 
 ),
+
+{%- if split_countries %}
+
+{%- set delivery = ad_precompute.range_total_delivery_parts() %}
+{%- set events = ad_precompute.range_total_event_parts() %}
+country_delivery_sums as (
+
+    select
+        country_code,
+        {{ ad_precompute.range_total_sums(flavour, delivery) }}
+    from country_delivery_rows
+    group by country_code
+
+),
+
+country_event_sums as (
+
+    select
+        country_code,
+        {{ ad_precompute.range_total_sums(flavour, events) }}
+    from country_event_rows
+    group by country_code
+
+),
+
+-- every country of the range has delivery rows; one without event rows has 0 events
+country_sums as (
+
+    select
+        'country' as breakdown_type,
+        country_delivery_sums.country_code as country,
+        {{ ad_precompute.range_total_split_parts('country_delivery_sums', 'country_event_sums') }}
+    from country_delivery_sums
+    left join country_event_sums
+        on country_delivery_sums.country_code = country_event_sums.country_code
+
+),
+{%- else %}
 
 country_sums as (
 
@@ -19,6 +57,7 @@ country_sums as (
     group by country_code
 
 ),
+{%- endif %}
 
 unioned as (
 
@@ -57,3 +96,4 @@ final as (
 select * from final
 order by breakdown_type asc, total_spend desc, country asc
 {%- endmacro %}
+

@@ -96,6 +96,39 @@
     {{ return(parts) }}
 {%- endmacro %}
 
+{#- The range parts that Meta's delivery rows carry: the summed columns whose catalogue
+    `fed_by` is ad_performance_daily alone (spend, impressions, clicks, Meta's trials and
+    purchases). Every other part comes from the events, and is 0 on most country rows. -#}
+{% macro range_total_delivery_parts() -%}
+    {%- set names = [] -%}
+    {%- for column in ad_precompute.range_catalogue_columns() -%}
+        {%- if column.name in ad_precompute.range_total_summed_columns()
+            and (column.meta or {}).get('fed_by') == ['ad_performance_daily'] -%}
+            {%- do names.append(column.name) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(names) }}
+{%- endmacro %}
+
+{% macro range_total_event_parts() -%}
+    {%- set delivery = ad_precompute.range_total_delivery_parts() -%}
+    {{ return(ad_precompute.range_total_parts().keys() | reject('in', delivery) | list) }}
+{%- endmacro %}
+
+{#- Every range part, in range_total_parts order, from a relation of delivery parts
+    (range_total_delivery_parts) left-joined to one of event parts
+    (range_total_event_parts): an event part is 0 where the join found no row. -#}
+{% macro range_total_split_parts(delivery, events) -%}
+    {%- set delivery_parts = ad_precompute.range_total_delivery_parts() -%}
+    {%- for name in ad_precompute.range_total_parts() %}
+    {%- if name in delivery_parts %}
+    {{ delivery }}.{{ name }}{{ ',' if not loop.last }}
+    {%- else %}
+    coalesce({{ events }}.{{ name }}, 0) as {{ name }}{{ ',' if not loop.last }}
+    {%- endif %}
+    {%- endfor %}
+{%- endmacro %}
+
 {% macro range_total_parts_columns() -%}
     {%- for name, expression in ad_precompute.range_total_parts().items() %}
     {{ expression }} as {{ name }}{{ ',' if not loop.last }}
@@ -125,9 +158,9 @@
 {#- flavour 'duckdb' (the release file) or 'sqlite' (its serving copy, where the
     decimal parts are REAL): in SQLite a decimal part's sum is rounded back to its
     scale, so that it is the same double as DuckDB's exact decimal sum. -#}
-{% macro range_total_sums(flavour='duckdb') -%}
+{% macro range_total_sums(flavour='duckdb', names=none) -%}
     {%- set scales = ad_precompute.range_total_part_scales() if flavour == 'sqlite' else {} -%}
-    {%- for name in ad_precompute.range_total_parts() %}
+    {%- for name in (names if names is not none else ad_precompute.range_total_parts()) %}
     {%- if name in scales %}
     round(coalesce(sum({{ name }}), 0), {{ scales[name] }}) as {{ name }}{{ ',' if not loop.last }}
     {%- else %}

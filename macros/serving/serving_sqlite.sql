@@ -3,7 +3,8 @@
     SQLite has no three-part names, so those analyses name a table with
     serving_table() instead of ref(); the copy is made of the same tables. -#}
 {% macro serving_table(name) -%}
-    {%- if name not in ['entity_names', 'entity_daily_range_parts', 'entity_daily_metrics', 'entity_country_range_parts',
+    {%- if name not in ['entity_names', 'entity_daily_range_parts', 'entity_daily_metrics',
+                        'entity_country_delivery_range_parts', 'entity_country_event_range_parts',
                         'level_daily_range_parts', 'entity_daily_running_parts', 'entity_curve_running_parts'] -%}
         {{ exceptions.raise_compiler_error('serving_table: ' ~ name ~ ' is not in the serving copy') }}
     {%- endif -%}
