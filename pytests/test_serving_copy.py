@@ -96,13 +96,18 @@ def _copy_only(table: str, names: list[str]) -> str:
         sums = ", ".join(f"sum({name}) over days as {name}" for name in names[3:])
         return (f"select entity_type, entity_id, date, {sums} from entity_daily_range_parts "
                 "window days as (partition by entity_type, entity_id order by date)")
-    assert table == "entity_curve_running_parts", table  # the complete cohort dates' sums, and the counts
-    sums = ", ".join(f"sum(case when is_complete then {name} else 0 end) over days as {name}"
-                     for name in ("meta_spend", "net_revenue_usd"))
-    return (f"select entity_type, entity_id, days_since_cohort, cohort_date, {sums}, "
-            "sum(case when is_complete then 1 else 0 end) over days as complete_cohort_days, "
-            "count(*) over days as cohort_days from entity_cohort_curves "
-            "window days as (partition by entity_type, entity_id, days_since_cohort order by cohort_date)")
+    assert table == "entity_curve_running_parts", table  # per horizon: the complete dates' sums, and the counts
+    columns = []
+    for name in names[3:]:
+        part, horizon = name.rsplit("_d", 1)
+        this = f"days_since_cohort = {int(horizon)}"
+        value = {"complete_cohort_days": f"case when {this} and is_complete then 1 else 0 end",
+                 "cohort_days": f"case when {this} then 1 else 0 end"}.get(
+                     part, f"case when {this} and is_complete then {part} else 0 end")
+        columns.append(f"sum(sum({value})) over days as {name}")
+    return (f"select entity_type, entity_id, cohort_date, {', '.join(columns)} from entity_cohort_curves "
+            "group by entity_type, entity_id, cohort_date "
+            "window days as (partition by entity_type, entity_id order by cohort_date)")
 
 
 def test_every_row_of_the_copy_equals_the_release(release):

@@ -33,8 +33,8 @@ entity names, the range parts (per entity, per level, and per country split
 into delivery parts and the rows with events), the day
 rows with their user lists, and the running sums of the entities' parts and of
 the cohort curves, in SQLite tables ``WITHOUT ROWID`` keyed on (entity_type,
-entity_id, date[, country_code]; the curves' on the horizon, then the cohort
-date): a row store answers a keyed read in microseconds, where DuckDB plans
+entity_id, date[, country_code]; the curves' on the cohort date, with a
+column per horizon): a row store answers a keyed read in microseconds, where DuckDB plans
 every statement. The run writes it from the build while the validation gate
 and the export run (``write_serving_copy``);
 ``export`` moves it into the release directory before the directory is renamed,
@@ -122,7 +122,7 @@ SERVING_TABLES: dict[str, tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]] =
     "entity_daily_metrics": (("entity_type", "entity_id", "date"), ()),
     "entity_country_delivery_range_parts": (("entity_type", "entity_id", "date", "country_code"), ()),
     "entity_country_event_range_parts": (("entity_type", "entity_id", "date", "country_code"), ()),
-    "entity_curve_running_parts": (("entity_type", "entity_id", "days_since_cohort", "cohort_date"), ()),
+    "entity_curve_running_parts": (("entity_type", "entity_id", "cohort_date"), ()),
 }
 METADATA_TABLE = "precompute_release"
 # The read API's SQL: the dbt-compiled analyses of the run (name, sql), so that a

@@ -64,32 +64,57 @@
         if flavour == 'sqlite' and data_type.startswith('decimal(') else none) }}
 {%- endmacro %}
 
-{#- The sums of one (entity, horizon) over cohort dates (cohort_curve_totals' curve_sums),
-    as running sums over cohort_date: each row holds those of its (entity, horizon) up to
-    and including its cohort date. A range's sums are the difference of two rows
-    (cohort_curve_differences). -#}
-{% macro cohort_curve_running_sums() -%}
-    {%- set partition_by = ['entity_type', 'entity_id', 'days_since_cohort'] -%}
-    {%- for name in ad_precompute.cohort_curve_columns('sum') %}
-    {{ ad_precompute.running_sum('case when is_complete then ' ~ name ~ ' else 0 end', partition_by, 'cohort_date') }}
-        as {{ name }},
-    {%- endfor %}
-    {{ ad_precompute.running_sum('case when is_complete then 1 else 0 end', partition_by, 'cohort_date') }}
-        as complete_cohort_days,
-    {{ ad_precompute.running_sum('1', partition_by, 'cohort_date') }} as cohort_days
+{#- The columns of entity_curve_running_parts, one row per entity and cohort date:
+    for each horizon N of the var cohort_horizons, each summed curve column over the
+    complete cohort dates, complete_cohort_days and cohort_days, named <name>_d<N>.
+    [{column, name, horizon, expression}]: `expression` is the day's value, over
+    entity_cohort_curves rows grouped by entity and cohort date. -#}
+{% macro cohort_curve_running_columns() -%}
+    {%- set columns = [] -%}
+    {%- for horizon in ad_precompute.cohort_horizons() -%}
+        {%- set this = 'days_since_cohort = ' ~ horizon -%}
+        {%- for name in ad_precompute.cohort_curve_columns('sum') -%}
+            {%- do columns.append({'column': name ~ '_d' ~ horizon, 'name': name, 'horizon': horizon,
+                'expression': 'sum(case when ' ~ this ~ ' and is_complete then ' ~ name ~ ' else 0 end)'}) -%}
+        {%- endfor -%}
+        {%- do columns.append({'column': 'complete_cohort_days_d' ~ horizon, 'name': 'complete_cohort_days',
+            'horizon': horizon, 'expression': 'sum(case when ' ~ this ~ ' and is_complete then 1 else 0 end)'}) -%}
+        {%- do columns.append({'column': 'cohort_days_d' ~ horizon, 'name': 'cohort_days', 'horizon': horizon,
+            'expression': 'sum(case when ' ~ this ~ ' then 1 else 0 end)'}) -%}
+    {%- endfor -%}
+    {{ return(columns) }}
 {%- endmacro %}
 
-{#- curve_sums' columns from two rows of cohort_curve_running_sums: `through_last` (the
-    last cohort date of the range with a row) minus `before_first` (the last before it,
-    NULL when none); in SQLite a decimal sum is rounded back to its scale. -#}
-{% macro cohort_curve_differences(through_last, before_first, flavour='duckdb') -%}
-    {%- for name in ad_precompute.cohort_curve_columns('sum') %}
-    {{ ad_precompute.running_difference(through_last, before_first, name,
-                                        ad_precompute.cohort_curve_scale(name, flavour)) }} as {{ name }},
+{#- entity_curve_running_parts' columns over entity_cohort_curves rows grouped by entity
+    and cohort date: each cohort date's values (cohort_curve_running_columns). -#}
+{% macro cohort_curve_date_sums() -%}
+    {%- for column in ad_precompute.cohort_curve_running_columns() %}
+    {{ column.expression }} as {{ column.column }}{{ ',' if not loop.last }}
     {%- endfor %}
-    {{ ad_precompute.running_difference(through_last, before_first, 'complete_cohort_days') }}
-        as complete_cohort_days,
-    {{ ad_precompute.running_difference(through_last, before_first, 'cohort_days') }} as cohort_days
+{%- endmacro %}
+
+{#- The same columns as running sums over cohort_date, per entity. -#}
+{% macro cohort_curve_running_sums() -%}
+    {%- for column in ad_precompute.cohort_curve_running_columns() %}
+    {{ ad_precompute.running_sum(column.column, ['entity_type', 'entity_id'], 'cohort_date') }}
+        as {{ column.column }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- curve_sums' columns (cohort_curve_totals, summed) of the horizon `horizon` (a
+    days_since_cohort column) from two rows of entity_curve_running_parts: `through_last`
+    (the range's last cohort date) minus `before_first` (the day before it, NULL when
+    none); in SQLite a decimal sum is rounded back to its scale. -#}
+{% macro cohort_curve_differences(through_last, before_first, horizon, flavour='duckdb') -%}
+    {%- set names = ad_precompute.cohort_curve_columns('sum') + ['complete_cohort_days', 'cohort_days'] -%}
+    {%- for name in names %}
+    {%- set scale = ad_precompute.cohort_curve_scale(name, flavour) if name in ad_precompute.cohort_curve_columns('sum') else none %}
+    case {{ horizon }}
+        {%- for n in ad_precompute.cohort_horizons() %}
+        when {{ n }} then {{ ad_precompute.running_difference(through_last, before_first, name ~ '_d' ~ n, scale) }}
+        {%- endfor %}
+    end as {{ name }}{{ ',' if not loop.last }}
+    {%- endfor %}
 {%- endmacro %}
 
 {#- Per entity and horizon over `rows` (entity_type, entity_id, days_since_cohort,

@@ -49,9 +49,12 @@
 {#- CTEs horizons and curve_sums (cohort_curve_totals' curve_sums, summed) of the cohort
     dates start_day .. end_day, per entity of the CTE `entities` (entity_type, entity_id)
     and horizon: the running sums of entity_curve_running_parts on the range's last day
-    minus those on the day before it. Every entity has a row for every day of the window
-    and every horizon (gate test cohort_curve_grid_complete), so both are keyed reads;
-    a range that starts on the window's first day has no day before (the sums start at 0). -#}
+    minus those on the day before it, each horizon in its own columns. Every entity has a
+    row for every day of the window and every horizon (gate test
+    cohort_curve_grid_complete), so both are keyed reads, two per entity: the horizons
+    are crossed in after them (a CROSS JOIN keeps its left side the outer loop in
+    SQLite). A range that starts on the window's first day has no day before (the sums
+    start at 0). -#}
 {% macro serving_curve_range_sums(entities, start_day, end_day) -%}
 horizons as (
 
@@ -65,21 +68,20 @@ curve_sums as (
         {{ entities }}.entity_type,
         {{ entities }}.entity_id,
         horizons.days_since_cohort,
-        {{ ad_precompute.cohort_curve_differences('through_last', 'before_first', 'sqlite') }}
+        {{ ad_precompute.cohort_curve_differences('through_last', 'before_first', 'horizons.days_since_cohort',
+                                                  'sqlite') }}
     from {{ entities }}
-    cross join horizons
     inner join {{ ad_precompute.serving_table('entity_curve_running_parts') }} as through_last
         on
             {{ entities }}.entity_type = through_last.entity_type
             and {{ entities }}.entity_id = through_last.entity_id
-            and horizons.days_since_cohort = through_last.days_since_cohort
             and through_last.cohort_date = {{ end_day }}
     left join {{ ad_precompute.serving_table('entity_curve_running_parts') }} as before_first
         on
             {{ entities }}.entity_type = before_first.entity_type
             and {{ entities }}.entity_id = before_first.entity_id
-            and horizons.days_since_cohort = before_first.days_since_cohort
             and before_first.cohort_date = date({{ start_day }}, '-1 day')
+    cross join horizons
 
 )
 {%- endmacro %}
