@@ -67,19 +67,19 @@
 {#- The columns of entity_curve_running_parts, one row per entity and cohort date:
     for each horizon N of the var cohort_horizons, each summed curve column over the
     complete cohort dates, complete_cohort_days and cohort_days, named <name>_d<N>.
-    [{column, name, horizon, expression}]: `expression` is the day's value, over
-    entity_cohort_curves rows grouped by entity and cohort date. -#}
+    [{column, expression}]: `expression` is the day's value, over entity_cohort_curves
+    rows grouped by entity and cohort date. -#}
 {% macro cohort_curve_running_columns() -%}
     {%- set columns = [] -%}
     {%- for horizon in ad_precompute.cohort_horizons() -%}
         {%- set this = 'days_since_cohort = ' ~ horizon -%}
         {%- for name in ad_precompute.cohort_curve_columns('sum') -%}
-            {%- do columns.append({'column': name ~ '_d' ~ horizon, 'name': name, 'horizon': horizon,
+            {%- do columns.append({'column': name ~ '_d' ~ horizon,
                 'expression': 'sum(case when ' ~ this ~ ' and is_complete then ' ~ name ~ ' else 0 end)'}) -%}
         {%- endfor -%}
-        {%- do columns.append({'column': 'complete_cohort_days_d' ~ horizon, 'name': 'complete_cohort_days',
-            'horizon': horizon, 'expression': 'sum(case when ' ~ this ~ ' and is_complete then 1 else 0 end)'}) -%}
-        {%- do columns.append({'column': 'cohort_days_d' ~ horizon, 'name': 'cohort_days', 'horizon': horizon,
+        {%- do columns.append({'column': 'complete_cohort_days_d' ~ horizon,
+            'expression': 'sum(case when ' ~ this ~ ' and is_complete then 1 else 0 end)'}) -%}
+        {%- do columns.append({'column': 'cohort_days_d' ~ horizon,
             'expression': 'sum(case when ' ~ this ~ ' then 1 else 0 end)'}) -%}
     {%- endfor -%}
     {{ return(columns) }}
