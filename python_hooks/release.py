@@ -437,8 +437,10 @@ def _write_serving_copy(source: Path, file: Path) -> None:
     complete). Each table goes across as an Arrow stream, from DuckDB straight into
     SQLite's C API (ADBC ingest), with no Python object per value: 3.5 M country rows
     take seconds, where ``executemany`` took 15 s. The rows come in the tables' stored
-    order, which is their key (the models end with ``order by`` their key; a view of one
-    keeps its order, DuckDB's ``preserve_insertion_order``), so the B-tree is appended to. Integers are copied as 64-bit integers, decimals as doubles
+    order, which is their key (the models end with ``order by`` their key), so the B-tree
+    is appended to; a view of one keeps that order, since this connection keeps DuckDB's
+    default ``preserve_insertion_order`` (the build's profile turns it off, D69). Integers
+    are copied as 64-bit integers, decimals as doubles
     (DuckDB's cast is the nearest double of the decimal), dates and timestamps as ISO text.
     """
     file.unlink(missing_ok=True)

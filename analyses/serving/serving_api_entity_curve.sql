@@ -1,7 +1,7 @@
 -- The serving copy's (SQLite) api_entity_curve: one entity's cohort curve over
 -- the cohort dates start_day .. end_day (cohort_curve_totals, flavour sqlite),
--- as api_entity_curve returns it: per horizon, two keyed rows of running sums
--- (serving_curve_range_sums).
+-- as api_entity_curve returns it: two keyed rows of running sums, a column per
+-- horizon (serving_curve_range_sums).
 -- Parameters (prepared statement): $1 entity_type, $2 entity_id, $3 start_day, $4 end_day
 
 with

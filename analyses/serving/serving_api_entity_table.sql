@@ -3,7 +3,8 @@
 -- curve columns (cohort_curve_totals), sorted and paginated, as api_entity_table
 -- returns it. The sums come from running sums: the entity's running sums on the
 -- range's last day minus those on the day before it, two keyed reads per entity
--- (and per entity and horizon for the curves), whatever the range's length.
+-- for the parts and two for the curves (a column per horizon), whatever the
+-- range's length.
 -- entity_daily_metrics holds every entity on every day of the window (gate test
 -- date_spine_complete): both days have a row, but the day before a range that
 -- starts on the window's first day (none: the sums start at 0). The curves' sums

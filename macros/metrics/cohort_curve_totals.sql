@@ -106,9 +106,10 @@
     (the range's last cohort date) minus `before_first` (the day before it, NULL when
     none); in SQLite a decimal sum is rounded back to its scale. -#}
 {% macro cohort_curve_differences(through_last, before_first, horizon, flavour='duckdb') -%}
-    {%- set names = ad_precompute.cohort_curve_columns('sum') + ['complete_cohort_days', 'cohort_days'] -%}
-    {%- for name in names %}
-    {%- set scale = ad_precompute.cohort_curve_scale(name, flavour) if name in ad_precompute.cohort_curve_columns('sum') else none %}
+    {%- set sums = ad_precompute.cohort_curve_columns('sum') -%}
+    {%- for name in sums + ['complete_cohort_days', 'cohort_days'] %}
+    {%- set scale = ad_precompute.cohort_curve_scale(name, flavour) if name in sums else none %}
+    {#- no else: `horizon` takes only the values of cohort_horizons (select_cohort_horizons) #}
     case {{ horizon }}
         {%- for n in ad_precompute.cohort_horizons() %}
         when {{ n }} then {{ ad_precompute.running_difference(through_last, before_first, name ~ '_d' ~ n, scale) }}

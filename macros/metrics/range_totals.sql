@@ -110,6 +110,7 @@
     {{ return(names) }}
 {%- endmacro %}
 
+{#- Every other range part (range_total_delivery_parts), in range_total_parts order. -#}
 {% macro range_total_event_parts() -%}
     {%- set delivery = ad_precompute.range_total_delivery_parts() -%}
     {{ return(ad_precompute.range_total_parts().keys() | reject('in', delivery) | list) }}
@@ -117,14 +118,16 @@
 
 {#- Every range part, in range_total_parts order, from a relation of delivery parts
     (range_total_delivery_parts) left-joined to one of event parts
-    (range_total_event_parts): an event part is 0 where the join found no row. -#}
+    (range_total_event_parts): an event part is 0 (0.0 for a decimal one) where the join
+    found no row. -#}
 {% macro range_total_split_parts(delivery, events) -%}
     {%- set delivery_parts = ad_precompute.range_total_delivery_parts() -%}
+    {%- set scales = ad_precompute.range_total_part_scales() -%}
     {%- for name in ad_precompute.range_total_parts() %}
     {%- if name in delivery_parts %}
-    {{ delivery }}.{{ name }}{{ ',' if not loop.last }}
+    {{ delivery }}.{{ name }} as {{ name }}{{ ',' if not loop.last }}
     {%- else %}
-    coalesce({{ events }}.{{ name }}, 0) as {{ name }}{{ ',' if not loop.last }}
+    coalesce({{ events }}.{{ name }}, {{ '0.0' if name in scales else '0' }}) as {{ name }}{{ ',' if not loop.last }}
     {%- endif %}
     {%- endfor %}
 {%- endmacro %}

@@ -3,6 +3,7 @@
 -- row of it. With entity_country_event_range_parts it makes the serving copy's
 -- country rows: a country breakdown sums these 5 parts over every country-day
 -- and the event parts over the few country-days that have events.
+-- Every row, never filtered: the breakdown left-joins the event rows to these.
 -- A view: only the serving copy reads it, once per run.
 
 {{ config(materialized='view') }}
